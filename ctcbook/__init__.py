@@ -1,0 +1,79 @@
+"""ctcbook: the helper package of an interactive book of Hayashi et al. (2012).
+
+Hayashi N, et al. Prognostic value of HER2-positive circulating tumor cells in
+patients with metastatic breast cancer. Int J Clin Oncol 2012;17(2):96-104.
+doi:10.1007/s10147-011-0260-0
+
+The package is importable without Jupyter. Its public names are loaded lazily, so
+``import ctcbook`` is fast and a module's heavy dependencies (lifelines, matplotlib,
+ipywidgets) are imported only when one of its names is first used.
+
+Modules
+-------
+cohort       the cohort format, the validating loader and the wide-to-long converter
+synthetic    the seeded generator of synthetic cohorts and its calibration
+markers      CTC-positive and HER2-positive-CTC rules, the one-row-per-patient table
+survival     Kaplan-Meier, risk tables, log-rank tests, Cox models
+cutpoints    vectorised log-rank sweeps and maximally selected log-rank statistics
+timevarying  landmark analyses and Cox models with a time-varying marker
+plotting     the book's figure style, Kaplan-Meier plots with risk tables, forest plots
+explore      one computation behind the explorers (Jupyter widgets and static HTML)
+widgets      the ipywidgets front end (imports ipywidgets)
+paper        the published numbers and the scorecard
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_API: dict[str, str] = {
+    # cohort
+    "Cohort": "cohort",
+    "CohortError": "cohort",
+    "load_cohort": "cohort",
+    "validate_cohort": "cohort",
+    "write_cohort": "cohort",
+    "cohort_path": "cohort",
+    # markers
+    "HER2Rule": "markers",
+    "patient_table": "markers",
+    "ctc_positive": "markers",
+    "her2_positive_ctc": "markers",
+    # survival
+    "kaplan_meier": "survival",
+    "median_survival": "survival",
+    "risk_table": "survival",
+    "logrank": "survival",
+    "cox": "survival",
+    "ModelError": "survival",
+    # cutpoints
+    "logrank_sweep": "cutpoints",
+    "maxstat": "cutpoints",
+    # time-varying
+    "landmark": "timevarying",
+    "cox_time_varying": "timevarying",
+    # plotting
+    "style": "plotting",
+    "plot_km": "plotting",
+    # synthetic
+    "simulate_cohort": "synthetic",
+}
+
+__all__ = sorted(_API) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ctcbook' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"ctcbook.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
