@@ -65,3 +65,22 @@ def cohort_path(path: str | os.PathLike | None = None) -> Path:
     if env:
         return Path(env)
     return SHIPPED
+
+
+def write_cohort(cohort: Cohort, path: str | os.PathLike) -> Path:
+    """Write ``cohort`` as a cohort folder (``patients.csv``, ``ctc.csv``, ``cohort.yaml``).
+
+    The output is byte-for-byte deterministic: fixed column order, ``\\n`` line endings,
+    UTF-8 without BOM, and integers written without a decimal point.
+    """
+    import yaml
+
+    out = Path(path)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, frame in (("patients.csv", cohort.patients), ("ctc.csv", cohort.ctc)):
+        frame.to_csv(out / name, index=False, lineterminator="\n", encoding="utf-8")
+    meta = {"synthetic": bool(cohort.synthetic), "source": cohort.source, **cohort.metadata}
+    (out / "cohort.yaml").write_text(
+        yaml.safe_dump(meta, sort_keys=True, allow_unicode=True), encoding="utf-8"
+    )
+    return out
