@@ -59,6 +59,8 @@ _API: dict[str, str] = {
     # plotting
     "style": "plotting",
     "plot_km": "plotting",
+    "plot_ctc_distribution": "plotting",
+    "PALETTE": "plotting",
     # synthetic
     "simulate_cohort": "synthetic",
 }

@@ -1,17 +1,34 @@
 """Sphinx extension for the book (listed in ``_config.yml``).
 
-It removes Thebe. Jupyter Book 1 always loads ``sphinx_thebe``, which registers its
-configuration script at every ``env-before-read-docs`` event, so a build that reads
-documents twice in one process declares ``const THEBE_JS_URL`` twice and every page
-raises a JavaScript error. Thebe also needs a live Binder or Jupyter server, which an
-offline book does not have: the book's live explorers run in a local Jupyter instead.
-Disconnecting Thebe's event handlers keeps its script (and its unpkg.com URL) out of
-every page.
+Two jobs:
+
+1. **Remove Thebe.** Jupyter Book 1 always loads ``sphinx_thebe``, which registers its
+   configuration script at every ``env-before-read-docs`` event, so a build that reads
+   documents declares ``const THEBE_JS_URL`` twice and every page raises a JavaScript
+   error. Thebe also needs a live Binder or Jupyter server, which an offline book does
+   not have (the live explorers run in a local Jupyter instead). Disconnecting Thebe's
+   handlers keeps its script, and its unpkg.com URL, out of every page.
+
+2. **Re-execute when the inputs change.** ``execute_notebooks: cache`` re-runs a notebook
+   only when one of its code cells changes. But every number in the book also depends
+   on the cohort (``CTCBOOK_DATA``) and on the ``ctcbook`` package. The extension keeps a
+   fingerprint of both next to the execution cache; when it changes, the cache is
+   cleared and every document is re-read, so ``CTCBOOK_DATA=DIR jupyter-book build .``
+   really rebuilds the book on DIR, and a no-change rebuild stays fast.
 """
 
 from __future__ import annotations
 
+import hashlib
+import shutil
+from pathlib import Path
+
 from sphinx.application import Sphinx
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+_FINGERPRINT = "ctcbook-fingerprint.txt"
 
 
 def _remove_thebe(app: Sphinx) -> None:
@@ -29,7 +46,49 @@ def _remove_thebe(app: Sphinx) -> None:
     ]
 
 
+def inputs_fingerprint() -> str:
+    """Hash of what every notebook reads: the cohort files and the ctcbook sources."""
+    from ctcbook.cohort import cohort_path
+
+    digest = hashlib.sha256()
+    folder = cohort_path().resolve()
+    digest.update(str(folder).encode())
+    if folder.is_dir():
+        for file in sorted(p for p in folder.iterdir() if p.is_file()):
+            digest.update(file.name.encode())
+            digest.update(file.read_bytes())
+    package = Path(__file__).resolve().parent
+    for file in sorted(package.rglob("*")):
+        if file.is_file() and file.suffix in {".py", ".yaml", ".js", ".css", ".html"}:
+            digest.update(str(file.relative_to(package)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def _cache_dir(app: Sphinx) -> Path:
+    configured = getattr(app.config, "nb_execution_cache_path", "")
+    if configured:
+        return Path(configured)
+    return Path(app.outdir).parent / ".jupyter_cache"
+
+
+def _check_inputs(app: Sphinx, env, added, changed, removed) -> list[str]:
+    cache = _cache_dir(app)
+    stamp = cache.parent / _FINGERPRINT
+    current = inputs_fingerprint()
+    previous = stamp.read_text() if stamp.exists() else None
+    if previous == current:
+        return []
+    if previous is not None:
+        logger.info("[ctcbook] cohort or package changed: clearing the execution cache")
+        shutil.rmtree(cache, ignore_errors=True)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(current)
+    return sorted(env.found_docs)
+
+
 def setup(app: Sphinx) -> dict:
     app.setup_extension("sphinx_thebe")
     _remove_thebe(app)
+    app.connect("env-get-outdated", _check_inputs)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

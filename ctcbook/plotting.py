@@ -1,0 +1,237 @@
+"""Figures for the book: one style, Kaplan-Meier plots with KMunicate risk tables.
+
+Every ``plot_*`` function draws on ``ax`` (a new figure when ``None``) and returns the
+Axes, lifelines-style. Statistics come from :mod:`ctcbook.survival`; nothing here
+computes a test.
+
+References
+----------
+.. [1] Morris TP, Jarvis CI, Cragg W, et al. Proposals on Kaplan-Meier plots in medical
+   research and a survey of stakeholder views: KMunicate. BMJ Open 2019;9:e030215.
+   doi:10.1136/bmjopen-2019-030215
+.. [2] Okabe M, Ito K. Color Universal Design (CUD): how to make figures and
+   presentations that are friendly to colorblind people. 2008.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+
+#: Okabe-Ito colour-blind-safe palette (blue, vermillion, bluish green, orange, ...).
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#000000")
+#: Days per month used on every time axis (365.25 / 12).
+DAYS_PER_MONTH = 30.4375
+
+
+def style() -> None:
+    """Apply the book's figure style (palette, fonts, sizes) to matplotlib."""
+    mpl.rcParams.update(
+        {
+            "axes.prop_cycle": mpl.cycler(color=PALETTE),
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.grid": True,
+            "grid.alpha": 0.25,
+            "axes.titlesize": 11,
+            "axes.labelsize": 10,
+            "xtick.labelsize": 9,
+            "ytick.labelsize": 9,
+            "legend.fontsize": 9,
+            "legend.frameon": False,
+            "figure.figsize": (7.0, 4.5),
+            "figure.dpi": 100,
+            "savefig.dpi": 110,
+            "savefig.bbox": "tight",
+            "font.family": "DejaVu Sans",
+        }
+    )
+
+
+def month_ticks(max_months: float) -> np.ndarray:
+    """Sensible ticks for a time axis in months: every 3, 6 or 12 months."""
+    step = 3 if max_months <= 24 else 6 if max_months <= 48 else 12
+    return np.arange(0, max_months + step, step)
+
+
+def plot_km(
+    time: Sequence[float],
+    event: Sequence[int],
+    group: Sequence | None = None,
+    *,
+    order: Sequence | None = None,
+    labels: dict | None = None,
+    ax: Axes | None = None,
+    risk_table: bool = True,
+    ci: bool = True,
+    max_months: float | None = None,
+    ylabel: str = "Survival probability",
+    note: str | None = None,
+) -> Axes:
+    """Kaplan-Meier curves with 95% bands, censoring marks and a KMunicate risk table.
+
+    Parameters
+    ----------
+    time, event : array-like
+        Follow-up in **days** and event indicator (1 = event). Shown in months.
+    group : array-like, optional
+        Group of each patient; one curve per group (one curve when ``None``).
+    order : sequence, optional
+        Order of the groups (legend, colours, table rows).
+    labels : dict, optional
+        Display label per group.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when ``None``.
+    risk_table : bool
+        Draw numbers at risk, censored and with events under the axis (KMunicate).
+    ci : bool
+        Draw pointwise 95% confidence bands (log-log).
+    max_months : float, optional
+        Right end of the time axis.
+    ylabel : str
+        Label of the survival axis.
+    note : str, optional
+        Text placed in the upper right (e.g. log-rank p and hazard ratio).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from ctcbook.survival import kaplan_meier
+    from ctcbook.survival import risk_table as make_risk_table
+
+    time = np.asarray(time, dtype=float)
+    event = np.asarray(event, dtype=int)
+    groups = np.zeros(len(time), dtype=int) if group is None else np.asarray(group)
+    if order is None:
+        order = list(pd.unique(groups))
+        try:
+            order = sorted(order)
+        except TypeError:
+            pass
+    labels = labels or {}
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.0, 4.2 + (0.55 * len(order) if risk_table else 0)))
+    months = time / DAYS_PER_MONTH
+    if max_months is None:
+        max_months = float(np.nanmax(months)) if len(months) else 12.0
+    for k, g in enumerate(order):
+        mask = groups == g
+        if not mask.any():
+            continue
+        colour = PALETTE[k % len(PALETTE)]
+        table = kaplan_meier(months[mask], event[mask])
+        t = np.concatenate([[0.0], table["time"].to_numpy()])
+        s = np.concatenate([[1.0], table["survival"].to_numpy()])
+        label = labels.get(g, str(g)) if group is not None else labels.get(g, "All patients")
+        ax.step(t, s, where="post", color=colour, lw=1.8, label=f"{label} (n={mask.sum()})")
+        if ci:
+            lo = np.concatenate([[1.0], table["ci_lower"].to_numpy()])
+            hi = np.concatenate([[1.0], table["ci_upper"].to_numpy()])
+            ax.fill_between(t, lo, hi, step="post", color=colour, alpha=0.15, lw=0)
+        censored = table[table["censored"] > 0]
+        ax.plot(
+            censored["time"], censored["survival"], ls="none", marker="|", ms=8, mew=1.4,
+            color=colour,
+        )
+    ax.set_xlim(0, max_months)
+    ax.set_ylim(0, 1.02)
+    ticks = month_ticks(max_months)
+    ax.set_xticks(ticks[ticks <= max_months])
+    ax.set_xlabel("Months since baseline blood draw")
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="lower left")
+    if note:
+        ax.text(0.98, 0.97, note, transform=ax.transAxes, ha="right", va="top", fontsize=9)
+    if risk_table:
+        shown = [t for t in ax.get_xticks() if 0 <= t <= max_months]
+        table = make_risk_table(months, event, groups, shown)
+        _draw_risk_table(ax, table, order, labels if group is not None else {}, shown)
+    return ax
+
+
+def _draw_risk_table(ax: Axes, table: pd.DataFrame, order, labels, times) -> None:
+    """Write numbers at risk (censored, events) under ``ax``, aligned with its ticks."""
+    rows = [("at_risk", "At risk"), ("censored", "Censored"), ("events", "Events")]
+    transform = mpl.transforms.blended_transform_factory(ax.transData, ax.transAxes)
+    line = 0
+    gap = 0.065
+    start = -0.22
+    for k, g in enumerate(order):
+        sub = table[table["group"] == g].set_index("time")
+        if sub.empty:
+            continue
+        colour = PALETTE[k % len(PALETTE)]
+        name = labels.get(g, str(g)) if labels else "All patients"
+        ax.text(
+            -0.01, start - gap * line, name, transform=ax.transAxes, ha="right", va="center",
+            fontsize=8.5, color=colour, fontweight="bold",
+        )
+        line += 1
+        for column, title in rows:
+            ax.text(
+                -0.01, start - gap * line, title, transform=ax.transAxes, ha="right",
+                va="center", fontsize=8,
+            )
+            for t in times:
+                value = sub[column].get(t, np.nan) if t in sub.index else np.nan
+                text = "" if pd.isna(value) else f"{int(value)}"
+                ax.text(
+                    t, start - gap * line, text, transform=transform, ha="center",
+                    va="center", fontsize=8, color=colour,
+                )
+            line += 1
+
+
+def plot_ctc_distribution(
+    table: pd.DataFrame,
+    *,
+    timepoints: Sequence[str] = ("baseline", "first_follow_up"),
+    ax: Axes | None = None,
+) -> Axes:
+    """Histogram of CTC counts per 7.5 mL at each timepoint, on a log-like axis.
+
+    The bins are 0, 1, 2, 3-4, then widening bins from 5 up, so the CellSearch
+    threshold (>= 5) falls on a bin edge and is drawn as a dashed line.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The one-row-per-patient table of :func:`ctcbook.markers.patient_table`
+        (columns ``ctc_baseline``, ``ctc_first_follow_up``).
+    timepoints : sequence of str
+        Which timepoints to show, side by side.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.0, 3.8))
+    counts = [table[f"ctc_{tp}"].dropna().to_numpy() for tp in timepoints]
+    top = max([1.0] + [float(c.max()) for c in counts if len(c)])
+    edges = np.concatenate([[-0.5, 0.5, 1.5, 2.5, 4.5], np.geomspace(9.5, max(top, 10) * 1.5, 8)])
+    width = 0.8 / len(timepoints)
+    centres = np.arange(len(edges) - 1)
+    for k, (tp, values) in enumerate(zip(timepoints, counts, strict=True)):
+        hist, _ = np.histogram(values, bins=edges)
+        ax.bar(
+            centres + (k - (len(timepoints) - 1) / 2) * width, hist, width=width,
+            color=PALETTE[k], label=f"{tp.replace('_', ' ')} (n={len(values)})",
+        )
+    names = ["0", "1", "2", "3-4"] + [
+        f"{int(np.ceil(lo))}-{int(np.floor(hi))}" for lo, hi in zip(edges[4:-1], edges[5:], strict=True)
+    ]
+    ax.set_xticks(centres, names, rotation=0)
+    ax.axvline(3.5, color="0.3", ls="--", lw=1)
+    ax.text(3.55, ax.get_ylim()[1] * 0.95, "≥ 5: CTC-positive", va="top", fontsize=8.5)
+    ax.set_xlabel("CTCs per 7.5 mL of blood")
+    ax.set_ylabel("Patients")
+    ax.legend(loc="upper right")
+    return ax
