@@ -410,7 +410,7 @@ def _read_table(folder: Path, file: str, expected: tuple[str, ...], problems: li
             continue
         rows.append(_Row(line, dict(zip(columns, fields, strict=True)), file))
     if len(records) == 1:
-        what = "patients" if file == PATIENTS_FILE else "blood draws"
+        what = "blood draws" if file == CTC_FILE else "patients"
         problems.append(Problem(file, None, None, f"file has a header but no rows (no {what})"))
     return _Table(file, columns, rows, ragged_ids)
 
@@ -718,7 +718,9 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _frame_table(frame: pd.DataFrame, file: str, problems: list[Problem]) -> _Table:
+def _frame_table(
+    frame: pd.DataFrame, file: str, expected: tuple[str, ...], problems: list[Problem]
+) -> _Table:
     """Turn a DataFrame into a table of text rows (row numbers as if written to CSV)."""
     columns = [str(c) for c in frame.columns]
     seen: set[str] = set()
@@ -726,7 +728,6 @@ def _frame_table(frame: pd.DataFrame, file: str, problems: list[Problem]) -> _Ta
         if c in seen:
             problems.append(Problem(file, 1, c, "appears twice in the columns"))
         seen.add(c)
-    expected = PATIENT_COLUMNS if file == PATIENTS_FILE else CTC_COLUMNS
     for c in expected:
         if c not in seen:
             problems.append(Problem(file, 1, c, "column is missing"))
@@ -745,8 +746,8 @@ def validate_frames(patients: pd.DataFrame, ctc: pd.DataFrame) -> list[Problem]:
     Use it to check a generated cohort before writing it.
     """
     problems: list[Problem] = []
-    p = _frame_table(patients, PATIENTS_FILE, problems)
-    c = _frame_table(ctc, CTC_FILE, problems)
+    p = _frame_table(patients, PATIENTS_FILE, PATIENT_COLUMNS, problems)
+    c = _frame_table(ctc, CTC_FILE, CTC_COLUMNS, problems)
     _check_tables(p, c, problems)
     return _sort(problems)
 
