@@ -1,15 +1,18 @@
 """Sphinx extension for the book (listed in ``_config.yml``).
 
-Two jobs:
+Three jobs:
 
-1. **Remove Thebe.** Jupyter Book 1 always loads ``sphinx_thebe``, which registers its
+1. **Print.** Adds the book's print stylesheet (``static/ctcbook-print.css``), so a chapter
+   printed from the browser has no navigation and no figure split across pages.
+
+2. **Remove Thebe.** Jupyter Book 1 always loads ``sphinx_thebe``, which registers its
    configuration script at every ``env-before-read-docs`` event, so a build that reads
    documents declares ``const THEBE_JS_URL`` twice and every page raises a JavaScript
    error. Thebe also needs a live Binder or Jupyter server, which an offline book does
    not have (the live explorers run in a local Jupyter instead). Disconnecting Thebe's
    handlers keeps its script, and its unpkg.com URL, out of every page.
 
-2. **Re-execute when the inputs change.** ``execute_notebooks: cache`` re-runs a notebook
+3. **Re-execute when the inputs change.** ``execute_notebooks: cache`` re-runs a notebook
    only when one of its code cells changes. But every number in the book also depends
    on the cohort (``CTCBOOK_DATA``) and on the ``ctcbook`` package. The extension keeps a
    fingerprint of both next to the execution cache; when it changes, the cache is
@@ -87,8 +90,17 @@ def _check_inputs(app: Sphinx, env, added, changed, removed) -> list[str]:
     return sorted(env.found_docs)
 
 
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def _add_static_path(app: Sphinx) -> None:
+    app.config.html_static_path.append(str(STATIC))
+
+
 def setup(app: Sphinx) -> dict:
     app.setup_extension("sphinx_thebe")
     _remove_thebe(app)
     app.connect("env-get-outdated", _check_inputs)
+    app.connect("builder-inited", _add_static_path)
+    app.add_css_file("ctcbook-print.css", media="print")
     return {"parallel_read_safe": True, "parallel_write_safe": True}
