@@ -1,0 +1,170 @@
+"""The command line: ``python -m ctcbook`` (or ``ctcbook``).
+
+    ctcbook validate [PATH]                      check a cohort folder
+    ctcbook simulate --n N --seed S --out DIR    write a synthetic cohort
+    ctcbook convert WIDE.csv --out DIR           convert a one-row-per-patient CSV
+
+Exit status: 0 success (a valid cohort), 1 failure (an invalid cohort, a refused or
+failed write, an unexpected error), 2 usage error. No traceback is ever shown: errors
+are one clear message on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .cohort import CohortError, cohort_path, format_problems, load_cohort, write_cohort
+
+PROG = "ctcbook"
+
+
+class _Failure(Exception):
+    """An expected failure: its message is shown as is, exit status 1."""
+
+
+def _describe(cohort) -> str:
+    kind = "synthetic" if cohort.synthetic else "not marked synthetic"
+    return f"{cohort.n} patients, {len(cohort.ctc)} draws ({kind})"
+
+
+def _check_out(out: Path, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise _Failure(f"{out} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise _Failure(f"{out} is not empty; choose a new folder, or use --force to overwrite "
+                       "its patients.csv, ctc.csv and cohort.yaml")
+
+
+def _write_checked(cohort, out: Path) -> None:
+    """Write the cohort, then read it back: what was written must be a valid cohort."""
+    try:
+        write_cohort(cohort, out)
+    except OSError as exc:
+        raise _Failure(f"cannot write {out}: {exc.strerror or exc}") from None
+    problems = _problems_of(out)
+    if problems:
+        raise _Failure("the written cohort is not valid (a bug; please report it):\n"
+                       + format_problems(problems, str(out), limit=None))
+
+
+def _problems_of(path: Path) -> list:
+    try:
+        load_cohort(path)
+    except CohortError as err:
+        return err.problems
+    return []
+
+
+def _validate(args: argparse.Namespace) -> int:
+    path = args.path if args.path is not None else str(cohort_path())
+    try:
+        cohort = load_cohort(path)
+    except CohortError as err:
+        print(format_problems(err.problems, path, limit=None))
+        return 1
+    print(f"{path}: valid cohort, {_describe(cohort)}")
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    if args.n < 1:
+        raise _Failure(f"--n must be at least 1 (got {args.n})")
+    out = Path(args.out)
+    _check_out(out, args.force)
+    try:
+        from .synthetic import simulate_cohort
+    except ImportError as exc:
+        raise _Failure(f"the synthetic cohort generator is not available ({exc})") from None
+    try:
+        cohort = simulate_cohort(n=args.n, seed=args.seed)
+    except ValueError as exc:
+        raise _Failure(str(exc)) from None
+    _write_checked(cohort, out)
+    print(f"{out}: wrote a simulated cohort (seed {args.seed}), {_describe(cohort)}")
+    return 0
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from .convert import from_wide
+
+    out = Path(args.out)
+    _check_out(out, args.force)
+    try:
+        cohort = from_wide(args.wide, synthetic=args.synthetic)
+    except CohortError as err:
+        print(format_problems(err.problems, args.wide, limit=None).replace(
+            "not a valid cohort", "cannot be converted"))
+        return 1
+    _write_checked(cohort, out)
+    print(f"{out}: wrote {_describe(cohort)}, converted from {args.wide}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Check, simulate and convert cohorts for the ctcbook "
+                    "(Hayashi et al. 2012, HER2-positive CTCs). The format: data/README.md.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check a cohort folder and list every problem",
+                       description="Check a cohort folder (patients.csv, ctc.csv, optional "
+                                   "cohort.yaml) and list every problem. Nothing is modified.")
+    p.add_argument("path", nargs="?", metavar="PATH",
+                   help="the cohort folder (default: $CTCBOOK_DATA, else the shipped data/)")
+    p.set_defaults(run=_validate)
+
+    p = sub.add_parser("simulate", help="write a synthetic cohort",
+                       description="Draw a synthetic cohort from the book's generative model "
+                                   "and write it as a cohort folder.")
+    p.add_argument("--n", type=int, default=52, help="number of patients (default 52)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write")
+    p.add_argument("--force", action="store_true", help="overwrite the files of a non-empty DIR")
+    p.set_defaults(run=_simulate)
+
+    p = sub.add_parser("convert", help="convert a one-row-per-patient CSV into a cohort folder",
+                       description="Convert a one-row-per-patient CSV (patient columns plus "
+                                   "ctc_T, her2_ctc_T, day_T per timepoint T) into a cohort "
+                                   "folder. See data/README.md.")
+    p.add_argument("wide", metavar="WIDE.csv", help="the one-row-per-patient CSV file")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write")
+    p.add_argument("--force", action="store_true", help="overwrite the files of a non-empty DIR")
+    p.add_argument("--synthetic", action="store_true",
+                   help="mark the cohort as synthetic (default: real data)")
+    p.set_defaults(run=_convert)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return exc.code if isinstance(exc.code, int) else 2
+    if getattr(args, "run", None) is None:
+        parser.print_usage(sys.stderr)
+        print(f"{PROG}: error: choose a command: validate, simulate or convert", file=sys.stderr)
+        return 2
+    try:
+        return args.run(args)
+    except _Failure as exc:
+        print(f"{PROG} {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # never a traceback at the user
+        print(f"{PROG} {args.command}: unexpected error: {type(exc).__name__}: {exc}\n"
+              "(this is a bug in ctcbook; please report it with the command you ran)",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
