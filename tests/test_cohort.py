@@ -599,3 +599,20 @@ def test_fuzz_cell_replacements(file, row, col, cell):
     fields[col % len(fields)] = cell
     lines[row] = ",".join(fields)
     with_file(file, "\n".join(lines).encode("utf-8"))
+
+
+# ---------------------------------------------------------------------------- documentation
+
+
+def test_data_readme_documents_the_format():
+    from ctcbook.cohort import CATEGORIES, TIMEPOINTS
+
+    text = (Path(__file__).parents[1] / "data" / "README.md").read_text(encoding="utf-8")
+    for column in PATIENT_COLUMNS + CTC_COLUMNS:
+        assert f"| `{column}` |" in text, column
+    for labels in CATEGORIES.values():
+        for label in labels:
+            assert f"`{label}`" in text, label
+    for tp in (*TIMEPOINTS, "follow_up_2"):
+        assert f"`{tp}`" in text, tp
+    assert "## Provenance and assumptions" in text
