@@ -203,7 +203,7 @@ class _Table:
     file: str
     columns: list[str]
     rows: list[_Row]
-    ragged_ids: set[str] = field(default_factory=set)  # ids of rows skipped as ragged
+    ragged_ids: set[str] = field(default_factory=set)  # ids of rows not checked
 
 
 def _q(text: str, limit: int = 40) -> str:
@@ -406,7 +406,9 @@ def _read_table(folder: Path, file: str, expected: tuple[str, ...], problems: li
             if id_at is not None and id_at < len(fields):
                 ragged_ids.add(fields[id_at].strip())
             continue
-        if bad_header:
+        if bad_header:  # rows are not checked, but their ids still count as known
+            if id_at is not None:
+                ragged_ids.add(fields[id_at].strip())
             continue
         rows.append(_Row(line, dict(zip(columns, fields, strict=True)), file))
     if len(records) == 1:

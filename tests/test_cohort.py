@@ -303,6 +303,10 @@ def test_duplicate_and_unnamed_header_columns(good):
     assert p.column == "day" and "appears twice in the header (columns 3 and 6)" in p.message
     replace(good, "ctc.csv", "her2_positive_ctc,day", "her2_positive_ctc,")
     assert "column 6 of the header has no name" in only(good).message
+    replace(good, "ctc.csv", "her2_positive_ctc,", "her2_positive_ctc,note")
+    replace(good, "patients.csv", "os_event,site", "os_event,age_years")
+    p = only(good)  # and no cascade of "not in patients.csv" for the draws
+    assert (p.file, p.column) == ("patients.csv", "age_years")
 
 
 @pytest.mark.parametrize(
