@@ -22,7 +22,9 @@ UNTYPESET_MATH = """() => Array.from(document.querySelectorAll('.math'))
 
 
 def pages(html_root):
-    return sorted(p.relative_to(html_root).as_posix() for p in html_root.rglob("*.html"))
+    """Every page of the site (theme template fragments under _static/ are not pages)."""
+    names = (p.relative_to(html_root).as_posix() for p in html_root.rglob("*.html"))
+    return sorted(n for n in names if not n.startswith(("_static/", "_sources/", "_images/")))
 
 
 def test_every_page_is_whole_offline(built_book, book_server):
