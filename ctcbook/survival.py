@@ -654,7 +654,7 @@ def cox(
         values = np.unique(x[:, j])
         if values.size == 1:
             raise ModelError(f"covariate {name!r} is constant ({values[0]:g} for every row); it has no effect to estimate")
-        if values.size == 2 and st is None:
+        if values.size == 2:
             for v in values:
                 if not np.any(ev & (x[:, j] == v)):
                     raise ModelError(
