@@ -39,8 +39,9 @@ CTCs (CellSearch, per 7.5 mL), a Poisson-lognormal model with a patient effect:
   HER2-positive count of a draw is ``Binomial(count, share)``. With the >= 1 rule,
   about 23% of HER2-negative primaries and 33% of the others have HER2+ CTCs at some
   draw (the paper: 8/33 = 24% and 6/19 = 32%) and about 13% at first follow-up (the
-  paper: 6/49); among patients with CTCs, the shares (about 30% and 55%) are close to
-  Fehm et al. 2010 (33%, 58%) and Pestrin et al. 2009 (29%, 58%);
+  paper: 6/49); among patients with CTCs at some draw, the shares are about 29%
+  (HER2-negative primaries; Fehm et al. 2010: 33%, Pestrin et al. 2009: 29%) and 43%
+  (HER2-positive; both studies: 58%; the paper's own 6/19 overall keeps this lower);
 * the first follow-up draw is on day 21..28 (uniform); it is missing when the patient
   died before it, or at random with probability 0.03 (missed draw).
 
