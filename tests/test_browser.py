@@ -7,7 +7,6 @@ that did not load, or a formula MathJax did not typeset.
 from __future__ import annotations
 
 import pytest
-
 from browser import browser_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("book")]
