@@ -60,3 +60,42 @@ def test_mathjax_is_served_locally(built_book):
 def test_no_thebe_on_pages(built_book):
     for page in built_book.rglob("*.html"):
         assert "THEBE_JS_URL" not in page.read_text(encoding="utf-8"), page.name
+
+
+def article_text(page: Path) -> str:
+    """The visible text of a page's article (tags and scripts stripped)."""
+    html = page.read_text(encoding="utf-8")
+    start, end = html.find("<article"), html.rfind("</article>")
+    html = html[start:end] if start >= 0 and end > start else html
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.DOTALL | re.IGNORECASE)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def test_a_students_cohort_changes_every_notebook_page(built_book, tmp_path):
+    """Issue 8: simulate a cohort as a student would, rebuild the book on it, and every
+    page computed from the cohort shows different numbers (and still says "synthetic")."""
+    import subprocess
+    import sys
+
+    from conftest import build_book
+
+    cohort = tmp_path / "student-20261"
+    subprocess.run(
+        [sys.executable, "-m", "ctcbook", "simulate", "--n", "52", "--seed", "20261",
+         "--out", str(cohort)],
+        check=True, capture_output=True, text=True,
+    )
+    result = build_book(tmp_path / "book", env={"CTCBOOK_DATA": str(cohort)})
+    assert result.returncode == 0, (result.stdout + result.stderr)[-8000:]
+    student = tmp_path / "book" / "_build" / "html"
+
+    notebook_pages = sorted((built_book / "notebooks").glob("*.html"))
+    assert notebook_pages
+    unchanged = [
+        page.name
+        for page in notebook_pages
+        if article_text(page) == article_text(student / "notebooks" / page.name)
+    ]
+    assert not unchanged, f"pages identical on another cohort: {unchanged}"
+    first = article_text(student / "notebooks" / notebook_pages[0].name)
+    assert "synthetic cohort" in first

@@ -1,0 +1,88 @@
+"""The book's Sphinx extension: Thebe removed, execution cache tied to cohort and package."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from ctcbook import sphinxext
+
+
+def fake_app(tmp_path):
+    outdir = tmp_path / "_build" / "html"
+    outdir.mkdir(parents=True)
+    return SimpleNamespace(outdir=str(outdir), config=SimpleNamespace(nb_execution_cache_path=""))
+
+
+def test_first_build_reads_everything_and_records_the_inputs(tmp_path, monkeypatch):
+    monkeypatch.delenv("CTCBOOK_DATA", raising=False)
+    app = fake_app(tmp_path)
+    env = SimpleNamespace(found_docs={"a", "b"})
+    assert sphinxext._check_inputs(app, env, set(), set(), set()) == ["a", "b"]
+    stamp = tmp_path / "_build" / sphinxext._FINGERPRINT
+    assert stamp.read_text() == sphinxext.inputs_fingerprint()
+
+
+def test_no_change_rebuild_rereads_nothing_and_keeps_the_cache(tmp_path, monkeypatch):
+    monkeypatch.delenv("CTCBOOK_DATA", raising=False)
+    app = fake_app(tmp_path)
+    env = SimpleNamespace(found_docs={"a", "b"})
+    sphinxext._check_inputs(app, env, set(), set(), set())
+    cache = tmp_path / "_build" / ".jupyter_cache"
+    cache.mkdir()
+    (cache / "global.db").write_text("cached outputs")
+    assert sphinxext._check_inputs(app, env, set(), set(), set()) == []
+    assert (cache / "global.db").exists()
+
+
+def test_another_cohort_clears_the_cache_and_rereads_everything(tmp_path, monkeypatch):
+    monkeypatch.delenv("CTCBOOK_DATA", raising=False)
+    app = fake_app(tmp_path)
+    env = SimpleNamespace(found_docs={"a", "b"})
+    sphinxext._check_inputs(app, env, set(), set(), set())
+    cache = tmp_path / "_build" / ".jupyter_cache"
+    cache.mkdir()
+    (cache / "global.db").write_text("cached outputs")
+
+    other = tmp_path / "other-cohort"
+    other.mkdir()
+    (other / "patients.csv").write_text("patient_id\n")
+    monkeypatch.setenv("CTCBOOK_DATA", str(other))
+    assert sphinxext._check_inputs(app, env, set(), set(), set()) == ["a", "b"]
+    assert not cache.exists()
+
+
+def test_fingerprint_follows_the_cohort_files(tmp_path, monkeypatch):
+    folder = tmp_path / "cohort"
+    folder.mkdir()
+    (folder / "patients.csv").write_text("one")
+    monkeypatch.setenv("CTCBOOK_DATA", str(folder))
+    first = sphinxext.inputs_fingerprint()
+    assert sphinxext.inputs_fingerprint() == first
+    (folder / "patients.csv").write_text("two")
+    assert sphinxext.inputs_fingerprint() != first
+
+
+def test_thebe_handlers_are_disconnected():
+    class Registry:
+        css_files = [("sphinx-thebe.css", {}), ("keep.css", {})]
+        js_files = [("sphinx-thebe.js", {}), ("keep.js", {})]
+
+    def thebe_handler(*args):
+        pass
+
+    thebe_handler.__module__ = "sphinx_thebe"
+
+    def other_handler(*args):
+        pass
+
+    listeners = {
+        "env-before-read-docs": [
+            SimpleNamespace(handler=thebe_handler),
+            SimpleNamespace(handler=other_handler),
+        ]
+    }
+    app = SimpleNamespace(events=SimpleNamespace(listeners=listeners), registry=Registry())
+    sphinxext._remove_thebe(app)
+    assert [x.handler for x in listeners["env-before-read-docs"]] == [other_handler]
+    assert app.registry.css_files == [("keep.css", {})]
+    assert app.registry.js_files == [("keep.js", {})]
