@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from ctcbook.survival import _time_event
 
@@ -65,9 +65,11 @@ def logrank_sweep(
     high-vs-low hazard ratio, not a Cox estimate. A cutpoint that leaves a group empty
     gives NaN statistics.
 
-    All cutpoints are computed together: one sort by time, then ``O - E`` is the sum
-    of log-rank scores over the high group (a matrix-vector product) and V comes from
-    reverse cumulative sums of the high-group indicator matrix, in chunks of cutpoints.
+    All cutpoints are computed together: one sort by time; ``O - E`` is the sum of the
+    log-rank scores over the high group (a suffix sum over marker buckets) and V needs
+    the high-group numbers at risk at every event time, a 2-D suffix sum of a
+    (event time x marker bucket) count table; cutpoints are processed in chunks that
+    bound that table to a few million cells.
 
     References
     ----------
@@ -100,22 +102,39 @@ def logrank_sweep(
     ef = e.astype(float)
 
     k = cuts.size
+    # event-time index of each observation: it is at risk at event times 0..J_i
+    last_ev = np.searchsorted(ev_times, t, side="right")  # J_i + 1, in 0..T
+    n_ev_times = ev_times.size
+    sort_c = np.argsort(cuts, kind="stable")
+    sorted_cuts = cuts[sort_c]
     o_minus_e = np.empty(k)
     var = np.empty(k)
     n_high = np.empty(k)
     ev_high = np.empty(k)
-    step = max(1, _CELLS // max(n, 1))
+    step = max(1, _CELLS // max(n_ev_times + 1, 1) - 1)
     for lo in range(0, k, step):
-        c = cuts[lo : lo + step]
-        high = m[:, None] >= c[None, :]  # (n, chunk) in time order
-        hf = high.astype(float)
-        o_minus_e[lo : lo + step] = score @ hf
-        n_high[lo : lo + step] = hf.sum(axis=0)
-        ev_high[lo : lo + step] = ef @ hf
-        # number of high-group subjects at risk at each event time (follow-up >= t_j)
-        tail = np.cumsum(hf[::-1], axis=0)[::-1][first]
-        frac = tail / n_risk[:, None]
-        var[lo : lo + step] = (w[:, None] * frac * (1.0 - frac)).sum(axis=0)
+        c = sorted_cuts[lo : lo + step]
+        kc = c.size
+        # bucket b: the observation is in the high group for the chunk's cutpoints 0..b-1
+        b = np.searchsorted(c, m, side="right")
+
+        def suffix(v: np.ndarray, kc: int = kc, b: np.ndarray = b) -> np.ndarray:
+            """Per cutpoint, the sum of v over the high group (buckets > cutpoint)."""
+            per_bucket = np.bincount(b, weights=v, minlength=kc + 1)
+            return np.cumsum(per_bucket[::-1])[::-1][1:]
+
+        sel = sort_c[lo : lo + step]
+        o_minus_e[sel] = suffix(score)
+        n_high[sel] = suffix(np.ones(n))
+        ev_high[sel] = suffix(ef)
+        # high-group subjects at risk at each event time: 2-D suffix sums of counts
+        counts = np.bincount(last_ev * (kc + 1) + b, minlength=(n_ev_times + 1) * (kc + 1))
+        counts = counts.reshape(n_ev_times + 1, kc + 1)[::-1, ::-1]
+        tail = np.cumsum(np.cumsum(counts, axis=0), axis=1)[::-1, ::-1]
+        # tail[r, q] = #(last_ev >= r, b >= q); at risk at event time j: last_ev >= j + 1
+        at_risk_high = tail[1:, 1:].astype(float)
+        frac = at_risk_high / n_risk[:, None]
+        var[sel] = (w[:, None] * frac * (1.0 - frac)).sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         valid = (n_high > 0) & (n_high < n) & (var > 0)
         z = np.where(valid, o_minus_e / np.sqrt(var), np.nan)
@@ -129,10 +148,11 @@ def logrank_sweep(
             "events_low": (ef.sum() - ev_high).astype(np.int64),
             "events_high": ev_high.astype(np.int64),
             "statistic": stat,
-            "p_value": stats.chi2.sf(stat, 1),
+            "p_value": special.chdtrc(1, stat),  # chi-square(1) survival function
             "hazard_ratio": hr,
             "z": z,
-        }
+        },
+        copy=False,
     )
 
 

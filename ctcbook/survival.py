@@ -67,7 +67,7 @@ def _time_event(time: Any, event: Any) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError("event must be 0/1 or boolean") from err
     if np.isnan(e_num).any():
         raise ValueError(f"{int(np.isnan(e_num).sum())} missing value(s) in event")
-    if not np.isin(e_num, (0.0, 1.0)).all():
+    if not ((e_num == 0.0) | (e_num == 1.0)).all():
         raise ValueError("event must be 0/1 or boolean")
     return t, e_num.astype(bool)
 
