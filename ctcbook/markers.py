@@ -266,13 +266,20 @@ def patient_table(
     Raises
     ------
     ValueError
-        If a patient has two draws at the same timepoint, or a draw names an unknown
-        timepoint.
+        If a patient has two draws at the same timepoint, or a draw names a timepoint
+        the cohort format does not know. Later draws (``follow_up_2``, ...) are allowed
+        and ignored: every column, ``her2_pos_any`` included, uses baseline and first
+        follow-up, as the paper did.
     """
     rule = HER2Rule.parse(her2_rule)
     patients = cohort.patients.reset_index(drop=True).copy()
     ctc = cohort.ctc
-    unknown = sorted(set(ctc["timepoint"]) - set(TIMEPOINTS))
+    # Later draws (follow_up_2, follow_up_3, ...) are valid in the cohort format but not
+    # used here: the paper's analyses, "any timepoint" included, use these two draws.
+    from ctcbook.cohort import timepoint_order
+
+    unknown = sorted(tp for tp in set(ctc["timepoint"]) if timepoint_order(tp) is None)
+    ctc = ctc.loc[ctc["timepoint"].isin(TIMEPOINTS)]
     if unknown:
         raise ValueError(f"unknown timepoint(s) in ctc table: {unknown}")
     dup = ctc.duplicated(["patient_id", "timepoint"], keep=False)

@@ -248,3 +248,11 @@ def test_patient_table_rejects_duplicate_draws_and_unknown_timepoints():
     odd.loc[0, "timepoint"] = "week_8"
     with pytest.raises(ValueError, match="unknown timepoint"):
         patient_table(Cohort(c.patients, odd))
+
+
+def test_patient_table_ignores_later_draws():
+    c = _toy()
+    later = c.ctc.iloc[[0]].assign(timepoint="follow_up_2", day=60, ctc_count=40,
+                                   her2_positive_ctc=40)
+    with_later = Cohort(c.patients, pd.concat([c.ctc, later], ignore_index=True))
+    pd.testing.assert_frame_equal(patient_table(with_later), patient_table(c))
