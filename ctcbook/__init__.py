@@ -20,6 +20,9 @@ plotting     the book's figure style, Kaplan-Meier plots with risk tables, fores
 explore      one computation behind the explorers (Jupyter widgets and static HTML)
 widgets      the ipywidgets front end (imports ipywidgets)
 paper        the published numbers and the scorecard
+studies      simulation studies (best-cutpoint type I error, guarantee time, power)
+resampling   bootstrap intervals, permutation log-rank, leave-one-out sensitivity
+power        Schoenfeld's events and sample size
 """
 
 from __future__ import annotations
@@ -63,6 +66,19 @@ _API: dict[str, str] = {
     "PALETTE": "plotting",
     # synthetic
     "simulate_cohort": "synthetic",
+    # simulation studies, resampling, power (Beyond the paper)
+    "cutpoint_type1_error": "studies",
+    "guarantee_time_study": "studies",
+    "simulate_power": "studies",
+    "run_batches": "studies",
+    "bootstrap": "resampling",
+    "permutation_logrank": "resampling",
+    "sensitivity": "resampling",
+    "schoenfeld_events": "power",
+    "schoenfeld_power": "power",
+    "event_probability": "power",
+    "sample_size": "power",
+    "sample_size_table": "power",
 }
 
 __all__ = sorted(_API) + ["__version__"]

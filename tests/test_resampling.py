@@ -1,0 +1,164 @@
+"""Bootstrap, permutation and leave-one-out functions checked on known cases."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ctcbook.resampling import (
+    bootstrap,
+    cox_binary_rows,
+    km_median_rows,
+    logrank_rows,
+    permutation_logrank,
+    sensitivity,
+)
+from ctcbook.survival import cox, logrank, median_survival
+
+
+@pytest.fixture(scope="module")
+def data():
+    """Integer days (many ties), a small group of 7 among 40."""
+    rng = np.random.default_rng(11)
+    n = 40
+    g = np.zeros(n, int)
+    g[:7] = 1
+    t = np.ceil(rng.exponential(np.where(g == 1, 60, 150)) / 10).astype(float)
+    e = (rng.random(n) < 0.75).astype(int)
+    return t, e, g
+
+
+def test_logrank_rows_matches_survival(data):
+    t, e, g = data
+    rng = np.random.default_rng(0)
+    labels = np.array([rng.permutation(g) for _ in range(20)])
+    rows = logrank_rows(t, e, labels)["statistic"]
+    ref = [logrank(t, e, lab).statistic for lab in labels]
+    assert rows == pytest.approx(ref, rel=1e-10)
+
+
+def test_cox_rows_matches_survival_with_ties_and_weights(data):
+    t, e, g = data
+    w = np.random.default_rng(1).integers(0, 3, t.size)
+    df = pd.DataFrame({"t": t, "e": e, "g": g})
+    rep = df.loc[df.index.repeat(w)]
+    got = cox_binary_rows(t, e, g, np.vstack([np.ones(t.size), w]))
+    assert got[0] == pytest.approx(cox(df, "t", "e", ["g"]).params.iloc[0], abs=1e-8)
+    assert got[1] == pytest.approx(cox(rep, "t", "e", ["g"]).params.iloc[0], abs=1e-8)
+
+
+def test_cox_rows_monotone_likelihood():
+    t = np.arange(1.0, 9.0)
+    g = np.array([1, 1, 1, 0, 0, 0, 0, 0])
+    e_none_in_1 = np.array([0, 0, 0, 1, 1, 1, 1, 1])
+    e_all_early_1 = np.array([1, 1, 1, 1, 0, 0, 0, 0])
+    got = cox_binary_rows(t, np.vstack([e_none_in_1, e_all_early_1]), g)
+    assert got[0] == -np.inf
+    assert got[1] == np.inf
+    assert np.isnan(cox_binary_rows(t, e_none_in_1, np.zeros(8)))[0]
+
+
+def test_km_median_rows(data):
+    t, e, g = data
+    for mask in (g == 1, g == 0):
+        assert km_median_rows(t, e, mask)[0] == median_survival(t[mask], e[mask]).median
+    # never below one half: infinite
+    assert km_median_rows([1.0, 2.0, 3.0], [1, 0, 0])[0] == np.inf
+
+
+def test_permutation_exact_known_case():
+    """Three deaths in group 1 before three censorings in group 0: of the C(6, 3) = 20
+    labellings only this one and its mirror image are as extreme, so p = 2 / 20."""
+    t = np.arange(1.0, 7.0)
+    e = np.array([1, 1, 1, 0, 0, 0])
+    g = np.array([1, 1, 1, 0, 0, 0])
+    res = permutation_logrank(t, e, g)
+    assert res.exact and res.n_permutations == 20
+    assert res.p_value == pytest.approx(0.1)
+
+
+def test_permutation_exact_matches_brute_force(data):
+    t, e, g = data
+    t, e = t[:12], e[:12]
+    g = np.array([1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+    obs = logrank(t, e, g).statistic
+    count = 0
+    for idx in itertools.combinations(range(12), 3):
+        lab = np.zeros(12, int)
+        lab[list(idx)] = 1
+        count += logrank(t, e, lab).statistic >= obs * (1 - 1e-9)
+    res = permutation_logrank(t, e, g)
+    assert res.exact and res.n_permutations == math.comb(12, 3)
+    assert res.p_value == pytest.approx(count / math.comb(12, 3))
+
+
+def test_permutation_monte_carlo_agrees_with_exact(data):
+    t, e, g = data
+    t, e, g = t[:20], e[:20], np.r_[np.ones(4, int), np.zeros(16, int)]
+    exact = permutation_logrank(t, e, g)
+    mc = permutation_logrank(t, e, g, n_permutations=20000, max_exact=10, seed=2)
+    assert exact.exact and not mc.exact
+    assert abs(mc.p_value - exact.p_value) < 4 * mc.mc_se + 1e-4
+
+
+def test_permutation_is_valid_under_null():
+    """Under no effect, P(p <= 0.05) <= 0.05 (up to Monte Carlo error over 400 data sets)."""
+    rng = np.random.default_rng(5)
+    rejections = 0
+    for _ in range(400):
+        t = rng.exponential(1.0, 30)
+        e = rng.random(30) < 0.8
+        g = np.r_[np.ones(5, int), np.zeros(25, int)]
+        rejections += permutation_logrank(t, e, g, n_permutations=199, max_exact=0,
+                                          seed=int(rng.integers(1000))).p_value <= 0.05
+    assert rejections / 400 <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / 400)
+
+
+def test_bootstrap_known_case():
+    """Exponential data with a true HR of 3: the percentile interval covers the Cox
+    estimate, and a stratified bootstrap keeps the group sizes (so never undefined)."""
+    rng = np.random.default_rng(3)
+    n = 300
+    g = (rng.random(n) < 0.3).astype(int)
+    t = rng.exponential(1.0 / np.where(g == 1, 3.0, 1.0))
+    e = np.ones(n, int)
+    res = bootstrap(t, e, g, n_boot=1000, seed=0)
+    hr = res.summary.set_index("quantity").loc["hazard_ratio"]
+    assert hr["ci_lower"] < hr["estimate"] < hr["ci_upper"]
+    assert hr["ci_lower"] < 3.0 < hr["ci_upper"]
+    assert hr["share_undefined"] == 0
+    # the median of an exponential with rate 1 is log 2
+    m0 = res.summary.set_index("quantity").loc["median_0"]
+    assert m0["ci_lower"] < math.log(2) < m0["ci_upper"]
+    # the bootstrap SD of log HR is close to the Cox standard error
+    se = cox(pd.DataFrame({"t": t, "e": e, "g": g}), "t", "e", ["g"]).summary["se"].iloc[0]
+    assert np.std(res.replicates["log_hr"]) == pytest.approx(se, rel=0.15)
+
+
+def test_bootstrap_deterministic(data):
+    t, e, g = data
+    a = bootstrap(t, e, g, n_boot=200, seed=4)
+    b = bootstrap(t, e, g, n_boot=200, seed=4)
+    assert a.summary.equals(b.summary)
+
+
+def test_sensitivity(data):
+    t, e, g = data
+    s = sensitivity(t, e, g)
+    assert len(s) == 1 + 2 * t.size
+    none = s.iloc[0]
+    assert none["p_value"] == pytest.approx(logrank(t, e, g).p_value)
+    # leave patient 0 out
+    row = s[(s["change"] == "left out") & (s["patient"] == 0)].iloc[0]
+    assert row["p_value"] == pytest.approx(logrank(t[1:], e[1:], g[1:]).p_value)
+    # change patient 3's outcome
+    e2 = e.copy()
+    e2[3] = 1 - e2[3]
+    row = s[(s["change"] == "outcome changed") & (s["patient"] == 3)].iloc[0]
+    assert row["p_value"] == pytest.approx(logrank(t, e2, g).p_value)
+    df = pd.DataFrame({"t": t, "e": e2, "g": g})
+    assert np.log(row["hazard_ratio"]) == pytest.approx(cox(df, "t", "e", ["g"]).params.iloc[0], abs=1e-8)
