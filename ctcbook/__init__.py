@@ -66,6 +66,11 @@ _API: dict[str, str] = {
     "PALETTE": "plotting",
     # synthetic
     "simulate_cohort": "synthetic",
+    # explorers
+    "explore": "explore",
+    "Exploration": "explore",
+    "explorer_widget": "widgets",
+    "explorer_html": "static_explorer",
     # simulation studies, resampling, power (Beyond the paper)
     "cutpoint_type1_error": "studies",
     "guarantee_time_study": "studies",

@@ -1,0 +1,630 @@
+"""One computation behind the explorers: the paper's analysis with any choice changed.
+
+Hayashi et al. (2012) made choices: a CTC threshold of 5, a rule for "HER2-positive
+CTCs", the first follow-up draw as the timepoint, PFS and OS as endpoints.
+:func:`explore` redoes the survival comparison with any of them changed and returns
+everything a reader needs (groups, Kaplan-Meier curves, risk table, log-rank test, Cox
+hazard ratio, a plain message when something cannot be computed) as a frozen
+:class:`Exploration`. The Jupyter widgets (:mod:`ctcbook.widgets`) and the static HTML
+explorers (:mod:`ctcbook.static_explorer`) both call it; neither computes anything
+itself.
+
+``explore`` never raises for a valid combination of choices: degenerate cases (an empty
+group, a group without events, a Cox model that cannot be fitted) give NaN for what
+cannot be computed and a sentence in ``message``. Invalid values raise ``ValueError``
+listing the allowed ones.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import types
+import weakref
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .markers import HER2_RULES, HER2Rule, ctc_change_labels, ctc_positive, her2_positive_ctc
+from .paper import CTC_THRESHOLD, ENDPOINTS, TIMEPOINT
+from .plotting import DAYS_PER_MONTH, month_ticks
+from .survival import ModelError, _first_at_or_below, cox, kaplan_meier, logrank
+from .survival import risk_table as _risk_table
+
+__all__ = [
+    "Exploration",
+    "explore",
+    "TIMEPOINT_CHOICES",
+    "GROUPING_CHOICES",
+    "ENDPOINT_CHOICES",
+    "HER2_RULE_CHOICES",
+    "THRESHOLD_RANGE",
+    "timepoints_for",
+]
+
+#: Allowed ``timepoint`` values with their display labels.
+TIMEPOINT_CHOICES: dict[str, str] = {
+    "baseline": "Baseline",
+    "first_follow_up": "First follow-up",
+    "landmark": "Landmark at first follow-up",
+    "any": "Any draw",
+    "change": "Change, baseline to first follow-up",
+}
+#: Allowed ``grouping`` values with their display labels.
+GROUPING_CHOICES: dict[str, str] = {
+    "her2_ctc": "HER2+ CTCs",
+    "ctc_count": "CTC count",
+}
+#: Allowed ``endpoint`` values with their display labels.
+ENDPOINT_CHOICES: dict[str, str] = {key: value[2] for key, value in ENDPOINTS.items()}
+#: The HER2-positive-CTC rules offered by the explorers (``markers.HER2_RULES``).
+HER2_RULE_CHOICES: dict[str, str] = {key: rule.label for key, rule in HER2_RULES.items()}
+#: The thresholds the explorers offer (CTCs per 7.5 mL).
+THRESHOLD_RANGE = (1, 50)
+
+_EVENT_WORD = {"pfs": "progression or death", "os": "death"}
+
+
+def timepoints_for(grouping: str) -> list[str]:
+    """The timepoints that make sense for ``grouping`` ("change" is CTC-count only)."""
+    if grouping == "ctc_count":
+        return list(TIMEPOINT_CHOICES)
+    return [tp for tp in TIMEPOINT_CHOICES if tp != "change"]
+
+
+# --------------------------------------------------------------------------- result
+
+
+@dataclass(frozen=True, eq=False)
+class Exploration:
+    """The survival comparison for one set of choices (returned by :func:`explore`).
+
+    Attributes
+    ----------
+    threshold, timepoint, her2_rule, endpoint, grouping
+        The choices (``her2_rule`` as its short name or label).
+    groups : pandas.DataFrame
+        One row per group, in display order: ``group`` (0 = marker-negative,
+        1 = marker-positive; 0..3 for the "change" categories), ``label``, ``n``,
+        ``events``, ``median``, ``median_lower``, ``median_upper`` (months, 95% CI;
+        ``inf`` = not reached, NaN for an empty group).
+    curves : pandas.DataFrame
+        Kaplan-Meier estimate per non-empty group, starting at (0, 1): ``group``,
+        ``label``, ``time`` (months), ``survival``, ``ci_lower``, ``ci_upper`` (95%
+        log-log), ``at_risk``, ``events``, ``censored`` (rows with ``censored > 0`` are
+        the censoring marks).
+    risk : pandas.DataFrame
+        KMunicate risk table at ``ticks``: ``group``, ``label``, ``time`` (months),
+        ``at_risk``, ``censored``, ``events`` (cumulative).
+    statistic, df, p_value : float, int, float
+        Log-rank chi-square test of equal survival across the non-empty groups (NaN when
+        fewer than two groups are non-empty).
+    hazard_ratio, hr_lower, hr_upper : float
+        Cox model (Efron ties), marker-positive vs marker-negative, with 95% Wald
+        interval; NaN for the four "change" groups and when the model cannot be fitted.
+    n : int
+        Patients analysed.
+    n_excluded : int
+        Patients without a draw at the chosen timepoint (not analysed).
+    n_not_at_risk : int
+        Landmark analysis only: patients with a first follow-up draw who had already
+        had the event (or were censored) by the day of that draw, so are not analysed.
+    message : str or None
+        None, or a plain sentence explaining why something could not be computed.
+    title, caption : str
+        For the figure; the caption says "synthetic cohort" for a synthetic cohort.
+    ticks : tuple of float
+        Time-axis ticks (months) of the figure and the risk table.
+    max_months : float
+        Right end of the time axis.
+    synthetic : bool
+        Whether the cohort is synthetic.
+    """
+
+    threshold: int
+    timepoint: str
+    her2_rule: str
+    endpoint: str
+    grouping: str
+    groups: pd.DataFrame = field(repr=False)
+    curves: pd.DataFrame = field(repr=False)
+    risk: pd.DataFrame = field(repr=False)
+    statistic: float
+    df: int
+    p_value: float
+    hazard_ratio: float
+    hr_lower: float
+    hr_upper: float
+    n: int
+    n_excluded: int
+    n_not_at_risk: int
+    message: str | None
+    title: str
+    caption: str
+    ticks: tuple[float, ...] = field(repr=False)
+    max_months: float = field(repr=False)
+    synthetic: bool = field(repr=False)
+    xlabel: str = field(repr=False, default="Months since baseline blood draw")
+    # analysed patients (days, event, group code): what the figure is drawn from
+    data: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+
+    @property
+    def note(self) -> str:
+        """The short text shown in the figure: log-rank p and hazard ratio."""
+        parts = []
+        if np.isfinite(self.p_value):
+            parts.append(f"log-rank p = {format_p(self.p_value)}")
+        if np.isfinite(self.hazard_ratio):
+            parts.append(
+                f"HR {self.hazard_ratio:.2f} ({self.hr_lower:.2f}–{self.hr_upper:.2f})"
+            )
+        return "\n".join(parts)
+
+    def draw(self, ax: Any = None) -> Any:
+        """Draw the Kaplan-Meier figure with :func:`ctcbook.plotting.plot_km` on ``ax``.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw (it is not cleared); a new, non-pyplot figure when None.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        from .plotting import plot_km
+
+        if ax is None:
+            from matplotlib.figure import Figure
+
+            fig = Figure(figsize=figure_size(len(self.groups)))
+            ax = fig.add_subplot()
+        layout_for_risk_table(ax.figure, len(self.groups))
+        labels = dict(zip(self.groups["group"], self.groups["label"], strict=True))
+        order = list(self.groups["group"])
+        if len(self.data):
+            plot_km(
+                self.data["days"].to_numpy(), self.data["event"].to_numpy(),
+                self.data["group"].to_numpy(), order=order, labels=labels, ax=ax,
+                max_months=self.max_months, note=self.note or None,
+            )
+        ax.set_xlabel(self.xlabel)
+        ax.set_title(self.title, fontsize=10, loc="left")
+        if self.message:
+            ax.text(0.5, 0.5, _wrap(self.message, 70), transform=ax.transAxes, ha="center",
+                    va="center", fontsize=9, color="0.15",
+                    bbox={"boxstyle": "round", "fc": "white", "ec": "0.6", "alpha": 0.9})
+        return ax
+
+    @cached_property
+    def figure(self) -> Any:
+        """The Kaplan-Meier figure (a matplotlib Figure, drawn on first access)."""
+        return self.draw().figure
+
+    def summary(self) -> str:
+        """One plain-text paragraph with the numbers (what the widgets show)."""
+        lines = [self.title]
+        for row in self.groups.itertuples():
+            lines.append(f"  {row.label}: n = {row.n}, events = {row.events}, "
+                         f"median {format_median(row.median, row.median_lower, row.median_upper)}")
+        lines.append("  " + (self.note.replace("\n", "; ") or "no test"))
+        if self.message:
+            lines.append("  " + self.message)
+        return "\n".join(lines)
+
+
+def figure_size(n_groups: int) -> tuple[float, float]:
+    """Figure size (inches) for a Kaplan-Meier plot with a risk table of ``n_groups`` groups."""
+    return (7.0, 3.4 + 0.62 * max(n_groups, 1))
+
+
+def layout_for_risk_table(fig: Any, n_groups: int) -> None:
+    """Margins that leave room for ``plot_km``'s risk table under the axes."""
+    lines = 4 * max(n_groups, 1)
+    extent = 0.22 + 0.065 * (lines - 1) + 0.08  # below the axes, in axes heights
+    top = 0.92
+    height = (top - 0.01) / (1.0 + extent)
+    fig.subplots_adjust(left=0.19, right=0.97, top=top, bottom=top - height)
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width))
+
+
+def format_p(p: float) -> str:
+    """p-value for display: ``0.013``, ``< 0.001``, ``NaN`` -> ``"–"``."""
+    if not np.isfinite(p):
+        return "–"
+    if p < 0.001:
+        return "< 0.001"
+    return f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
+
+
+def format_median(median: float, lower: float, upper: float) -> str:
+    """Median survival (months) with its 95% CI as text; ``inf`` is "not reached"."""
+    def one(x: float) -> str:
+        if isinstance(x, float) and math.isnan(x):
+            return "–"
+        return "not reached" if math.isinf(x) else f"{x:.1f}"
+
+    if isinstance(median, float) and math.isnan(median):
+        return "–"
+    return f"{one(median)} months (95% CI {one(lower)} to {one(upper)})"
+
+
+# ----------------------------------------------------------------------- the inputs
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """The per-patient arrays every exploration starts from (computed once per cohort)."""
+
+    ctc: dict[str, np.ndarray]
+    her2: dict[str, np.ndarray]
+    day_follow_up: np.ndarray
+    times: dict[str, np.ndarray]
+    events: dict[str, np.ndarray]
+    n: int
+
+
+_CACHE: dict[int, tuple[weakref.ref, _Inputs]] = {}
+
+
+def _inputs(cohort: Any) -> _Inputs:
+    """Counts, days and outcomes per patient; cached per cohort object (cohorts are frozen)."""
+    key = id(cohort)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0]() is cohort:
+        return hit[1]
+    from .markers import patient_table
+
+    table = patient_table(cohort)
+    inputs = _Inputs(
+        ctc={tp: table[f"ctc_{tp}"].to_numpy(float) for tp in ("baseline", "first_follow_up")},
+        her2={tp: table[f"her2_ctc_{tp}"].to_numpy(float) for tp in ("baseline", "first_follow_up")},
+        day_follow_up=table["day_first_follow_up"].to_numpy(float),
+        times={ep: table[col].to_numpy(float) for ep, (col, _, _) in ENDPOINTS.items()},
+        events={ep: table[col].to_numpy(float) for ep, (_, col, _) in ENDPOINTS.items()},
+        n=len(table),
+    )
+    try:
+        ref = weakref.ref(cohort, lambda _, key=key: _CACHE.pop(key, None))
+    except TypeError:  # not weak-referenceable: do not cache
+        return inputs
+    _CACHE[key] = (ref, inputs)
+    return inputs
+
+
+def _check_choice(name: str, value: Any, allowed: Any) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
+
+
+def _rule_name(rule: HER2Rule) -> str:
+    for key, preset in HER2_RULES.items():
+        if preset == rule:
+            return key
+    return rule.label
+
+
+# ------------------------------------------------------------------------ markers
+
+
+def _marker(inp: _Inputs, grouping: str, timepoint: str, threshold: int, rule: HER2Rule
+            ) -> tuple[np.ndarray, list[str], str]:
+    """Group code per patient (NaN = not analysable), group labels, and a phrase for titles."""
+    base_c, fu_c = inp.ctc["baseline"], inp.ctc["first_follow_up"]
+    base_h, fu_h = inp.her2["baseline"], inp.her2["first_follow_up"]
+    if grouping == "ctc_count":
+        base = ctc_positive(base_c, threshold)
+        fu = ctc_positive(fu_c, threshold)
+        if timepoint == "change":
+            both = ~(np.isnan(base) | np.isnan(fu))
+            code = np.where(both, 2 * np.nan_to_num(base) + np.nan_to_num(fu), np.nan)
+            labels = [lab.replace(">=", "≥ ").replace("<", "< ").replace("->", "→")
+                      for lab in ctc_change_labels(threshold)]
+            return code, labels, "CTC count at baseline → first follow-up"
+        lo, hi = f"< {threshold} CTCs", f"≥ {threshold} CTCs"
+        phrase = f"CTC count (≥ {threshold} per 7.5 mL)"
+    else:
+        base = her2_positive_ctc(base_c, base_h, rule)
+        fu = her2_positive_ctc(fu_c, fu_h, rule)
+        lo, hi = "No HER2+ CTCs", "HER2+ CTCs"
+        phrase = f"HER2+ CTCs ({rule.label})"
+    if timepoint == "baseline":
+        return base, [lo, hi], f"{phrase} at baseline"
+    if timepoint in ("first_follow_up", "landmark"):
+        where = "first follow-up" if timepoint == "first_follow_up" else "first follow-up (landmark)"
+        return fu, [lo, hi], f"{phrase} at {where}"
+    # any: positive at any available draw
+    draws = np.column_stack([base, fu])
+    has = ~np.isnan(draws).all(axis=1)
+    pos = (np.nan_to_num(draws, nan=0.0) > 0).any(axis=1)
+    code = np.where(has, pos.astype(float), np.nan)
+    if grouping == "ctc_count":
+        lo, hi = f"< {threshold} CTCs at every draw", f"≥ {threshold} CTCs at any draw"
+    else:
+        lo, hi = "No HER2+ CTCs at any draw", "HER2+ CTCs at any draw"
+    return code, [lo, hi], f"{phrase} at any draw"
+
+
+# ---------------------------------------------------------------------- explore
+
+
+def explore(
+    cohort: Any,
+    threshold: int = CTC_THRESHOLD,
+    timepoint: str = TIMEPOINT,
+    her2_rule: str | HER2Rule = ">=1",
+    endpoint: str = "pfs",
+    grouping: str = "her2_ctc",
+) -> Exploration:
+    """Redo the paper's survival comparison with any of its choices changed.
+
+    Patients are split into groups by a marker (HER2-positive CTCs, or a CTC count at
+    or above ``threshold``) at a timepoint; the groups are compared on an endpoint with
+    Kaplan-Meier curves, a log-rank test and a Cox model. The defaults are the paper's
+    choices: HER2+ CTCs (>= 1 HER2+ CTC) at the first follow-up draw, PFS.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        Anything with ``patients`` and ``ctc`` DataFrames in the cohort format (and
+        optionally ``synthetic``).
+    threshold : int, default 5
+        CTC-positive threshold (CTCs per 7.5 mL), 1 or more. Used by the "ctc_count"
+        grouping (ignored by "her2_ctc").
+    timepoint : {"first_follow_up", "baseline", "landmark", "any", "change"}
+        Which draw defines the groups. "baseline" and "first_follow_up": that draw,
+        survival from the baseline draw (as the paper). "landmark": the marker at
+        first follow-up, survival measured from the day of that draw, only patients
+        still event-free (and under follow-up) then. "any": positive at any available
+        draw. "change" (CTC-count grouping only): the four baseline -> first follow-up
+        categories of ``patient_table``'s ``ctc_change``, compared with a k-group
+        log-rank test and no hazard ratio; with the HER2 grouping it returns a message.
+    her2_rule : str or HER2Rule, default ">=1"
+        The HER2-positive-CTC rule: a key of ``markers.HER2_RULES`` (">=1", ">=2",
+        ">=30%", ">=50%"), any string ``HER2Rule.parse`` accepts, or a rule. Used by
+        the "her2_ctc" grouping (ignored by "ctc_count").
+    endpoint : {"pfs", "os"}, default "pfs"
+        Progression-free or overall survival.
+    grouping : {"her2_ctc", "ctc_count"}, default "her2_ctc"
+        Group by HER2-positive CTCs or by the CTC count.
+
+    Returns
+    -------
+    Exploration
+        Groups, curves, risk table, log-rank and Cox results, counts, a message for
+        degenerate cases, title, caption and a lazily drawn ``figure``.
+
+    Raises
+    ------
+    ValueError
+        If a choice is not one of the allowed values (the message lists them). Valid
+        choices never raise: what cannot be computed is NaN and ``message`` says why.
+
+    Notes
+    -----
+    Groups are coded 0 (marker-negative) and 1 (marker-positive), so the hazard ratio is
+    positive vs negative. The landmark analysis follows Anderson, Cain & Gelber (1983):
+    conditioning on being event-free at the landmark avoids the guarantee-time bias of
+    comparing groups defined by a draw some patients did not live to have. It is
+    computed here (``ctcbook.timevarying`` was not available when this was written):
+    time = endpoint days - day of the first follow-up draw, kept when > 0. Medians and
+    confidence intervals follow :func:`ctcbook.survival.median_survival`; times are in
+    months of ``DAYS_PER_MONTH`` days.
+
+    References
+    ----------
+    .. [1] Hayashi N, Nakamura S, Tokuda Y, et al. Prognostic value of HER2-positive
+       circulating tumor cells in patients with metastatic breast cancer. Int J Clin
+       Oncol 2012;17:96-104. doi:10.1007/s10147-011-0260-0
+    .. [2] Anderson JR, Cain KC, Gelber RD. Analysis of survival by tumor response.
+       J Clin Oncol 1983;1:710-719. doi:10.1200/JCO.1983.1.11.710
+    .. [3] Morris TP, Jarvis CI, Cragg W, et al. Proposals on Kaplan-Meier plots in
+       medical research and a survey of stakeholder views: KMunicate. BMJ Open
+       2019;9:e030215. doi:10.1136/bmjopen-2019-030215
+
+    Examples
+    --------
+    >>> import ctcbook as cb
+    >>> result = cb.explore(cb.simulate_cohort(52, seed=1))
+    >>> list(result.groups["label"])
+    ['No HER2+ CTCs', 'HER2+ CTCs']
+    """
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, np.integer)) or threshold < 1:
+        raise ValueError(f"threshold must be an integer >= 1 (CTCs per 7.5 mL); got {threshold!r}")
+    threshold = int(threshold)
+    _check_choice("timepoint", timepoint, TIMEPOINT_CHOICES)
+    _check_choice("endpoint", endpoint, ENDPOINT_CHOICES)
+    _check_choice("grouping", grouping, GROUPING_CHOICES)
+    try:
+        rule = HER2Rule.parse(her2_rule)
+    except ValueError as err:
+        raise ValueError(f"her2_rule must be one of {', '.join(map(repr, HER2_RULES))} "
+                         f"(or '>=N', '>=P%'); {err}") from None
+    rule_name = _rule_name(rule)
+    inp = _inputs(cohort)
+    synthetic = bool(getattr(cohort, "synthetic", False))
+    endpoint_label = ENDPOINT_CHOICES[endpoint]
+
+    if grouping == "her2_ctc" and timepoint == "change":
+        return _empty(
+            threshold, timepoint, rule_name, endpoint, grouping, synthetic, inp.n,
+            "The change from baseline to first follow-up is defined for the CTC-count "
+            "grouping only; choose another timepoint, or group by CTC count.",
+            f"{endpoint_label}: change in HER2+ CTCs (not available)",
+        )
+
+    code, labels, phrase = _marker(inp, grouping, timepoint, threshold, rule)
+    days = inp.times[endpoint]
+    event = inp.events[endpoint]
+    keep = ~np.isnan(code)
+    n_excluded = int((~keep).sum())
+    n_not_at_risk = 0
+    xlabel = "Months since baseline blood draw"
+    if timepoint == "landmark":
+        with np.errstate(invalid="ignore"):
+            at_risk = days > inp.day_follow_up
+        n_not_at_risk = int((keep & ~at_risk).sum())
+        keep = keep & at_risk
+        days = days - np.nan_to_num(inp.day_follow_up)
+        xlabel = "Months since the first follow-up blood draw"
+    t_days, ev, grp = days[keep], event[keep].astype(int), code[keep].astype(int)
+    months = t_days / DAYS_PER_MONTH
+    title = f"{endpoint_label} by {phrase}"
+    k = len(labels)
+    messages: list[str] = []
+    ev_word = _EVENT_WORD[endpoint]
+
+    # groups and curves
+    rows, curves = [], []
+    columns = ["group", "label", "time", "survival", "ci_lower", "ci_upper", "at_risk", "events",
+               "censored"]
+    for g in range(k):
+        mask = grp == g
+        n_g, e_g = int(mask.sum()), int(ev[mask].sum())
+        if n_g:
+            km = kaplan_meier(months[mask], ev[mask])
+            # the curve from (0, 1), as median_survival reads it (same numbers, one KM)
+            cols = {c: km[c].to_numpy() for c in columns[2:]}
+            first = {"time": 0.0, "survival": 1.0, "ci_lower": 1.0, "ci_upper": 1.0,
+                     "at_risk": n_g, "events": 0, "censored": 0}
+            cols = {c: np.concatenate(([first[c]], v)) for c, v in cols.items()}
+            median, lower, upper = (_first_at_or_below(cols["time"], cols[c], 0.5)
+                                    for c in ("survival", "ci_lower", "ci_upper"))
+            curves.append(pd.DataFrame({"group": g, "label": labels[g], **cols}))
+        else:
+            median = lower = upper = float("nan")
+        rows.append({"group": g, "label": labels[g], "n": n_g, "events": e_g,
+                     "median": median, "median_lower": lower, "median_upper": upper})
+    groups = pd.DataFrame(rows)
+    curve_frame = (pd.concat(curves, ignore_index=True)[columns] if curves
+                   else pd.DataFrame({c: [] for c in columns}))
+
+    present = groups.loc[groups["n"] > 0, "group"].tolist()
+    empty = groups.loc[groups["n"] == 0, "label"].tolist()
+    if not len(t_days):
+        messages.append("No patient can be analysed with these choices.")
+    elif empty and len(present) < 2:
+        which = " and ".join(f"“{lab}”" for lab in empty)
+        messages.append(f"No patient is in the group {which}, so there is nothing to compare: "
+                        "the log-rank test and the hazard ratio are not defined.")
+    elif empty:
+        which = " and ".join(f"“{lab}”" for lab in empty)
+        messages.append(f"No patient is in the group {which}; the log-rank test compares the "
+                        f"other {len(present)} groups.")
+
+    statistic, df, p_value = float("nan"), 0, float("nan")
+    if len(present) >= 2:
+        lr = logrank(months, ev, grp)
+        statistic, df, p_value = lr.statistic, lr.df, lr.p_value
+        if int(ev.sum()) == 0:
+            messages.append(f"No {ev_word} was observed among the analysed patients, so the "
+                            "groups cannot be compared.")
+            statistic, p_value = float("nan"), float("nan")
+
+    hr = lo_ci = hi_ci = float("nan")
+    if k == 2 and len(present) == 2 and int(ev.sum()) > 0:
+        no_events = groups.loc[(groups["n"] > 0) & (groups["events"] == 0)]
+        if len(no_events):
+            row = no_events.iloc[0]
+            messages.append(
+                f"No {ev_word} was observed in the group “{row['label']}” (n = {row['n']}), so "
+                "its hazard ratio would be zero or infinite and cannot be estimated; the "
+                "log-rank test is still valid."
+            )
+        else:
+            frame = pd.DataFrame({"time": months, "event": ev, "positive": grp.astype(float)})
+            try:
+                fit = cox(frame, "time", "event", ["positive"], ties="efron")
+                s = fit.summary.loc["positive"]
+                hr, lo_ci, hi_ci = float(s["hr"]), float(s["hr_lower"]), float(s["hr_upper"])
+            except (ModelError, np.linalg.LinAlgError) as err:
+                messages.append(f"The Cox model cannot be fitted with these choices ({err}); "
+                                "the hazard ratio is not shown.")
+
+    max_months = float(months.max()) if len(months) else 12.0
+    ticks = tuple(float(x) for x in month_ticks(max_months) if x <= max_months)
+    if present and len(t_days):
+        risk = _risk_table(months, ev, grp, ticks)
+        risk.insert(1, "label", [labels[g] for g in risk["group"]])
+    else:
+        risk = pd.DataFrame({c: [] for c in ("group", "label", "time", "at_risk", "censored",
+                                              "events")})
+
+    message = " ".join(messages) or None
+    caption = _caption(endpoint_label, phrase, timepoint, len(t_days), n_excluded, n_not_at_risk,
+                       p_value, df, hr, lo_ci, hi_ci, synthetic, k)
+    data = pd.DataFrame({"days": t_days, "event": ev, "group": grp})
+    return Exploration(
+        threshold=threshold, timepoint=timepoint, her2_rule=rule_name, endpoint=endpoint,
+        grouping=grouping, groups=groups, curves=curve_frame, risk=risk, statistic=statistic,
+        df=df, p_value=p_value, hazard_ratio=hr, hr_lower=lo_ci, hr_upper=hi_ci,
+        n=int(len(t_days)), n_excluded=n_excluded, n_not_at_risk=n_not_at_risk,
+        message=message, title=title, caption=caption, ticks=ticks, max_months=max_months,
+        synthetic=synthetic, xlabel=xlabel, data=data,
+    )
+
+
+def _caption(endpoint_label: str, phrase: str, timepoint: str, n: int, n_excluded: int,
+             n_not_at_risk: int, p: float, df: int, hr: float, lo: float, hi: float,
+             synthetic: bool, k: int) -> str:
+    text = (f"Kaplan-Meier estimates of {endpoint_label.lower()} by {phrase}, with 95% "
+            f"confidence bands, censoring marks and numbers at risk; {n} patients analysed")
+    if n_excluded:
+        what = "any draw" if timepoint == "any" else (
+            "both draws" if timepoint == "change" else
+            "a baseline draw" if timepoint == "baseline" else "a first follow-up draw")
+        text += f", {n_excluded} without {what} left out"
+    if n_not_at_risk:
+        text += f", {n_not_at_risk} with the event or censored before their first follow-up draw left out"
+    text += "."
+    if np.isfinite(p):
+        text += f" Log-rank p = {format_p(p)}" + (f" ({df} df)" if df > 1 else "")
+        if np.isfinite(hr):
+            text += f"; Cox hazard ratio {hr:.2f} (95% CI {lo:.2f} to {hi:.2f})"
+        elif k > 2:
+            text += "; no single hazard ratio for more than two groups"
+        text += "."
+    text += " Synthetic cohort: not real patients." if synthetic else ""
+    return text
+
+
+def _empty(threshold: int, timepoint: str, rule_name: str, endpoint: str, grouping: str,
+           synthetic: bool, n_total: int, message: str, title: str) -> Exploration:
+    groups = pd.DataFrame({c: [] for c in ("group", "label", "n", "events", "median",
+                                           "median_lower", "median_upper")})
+    curves = pd.DataFrame({c: [] for c in ("group", "label", "time", "survival", "ci_lower",
+                                           "ci_upper", "at_risk", "events", "censored")})
+    risk = pd.DataFrame({c: [] for c in ("group", "label", "time", "at_risk", "censored", "events")})
+    nan = float("nan")
+    caption = message + (" Synthetic cohort: not real patients." if synthetic else "")
+    return Exploration(
+        threshold=threshold, timepoint=timepoint, her2_rule=rule_name, endpoint=endpoint,
+        grouping=grouping, groups=groups, curves=curves, risk=risk, statistic=nan, df=0,
+        p_value=nan, hazard_ratio=nan, hr_lower=nan, hr_upper=nan, n=0, n_excluded=n_total,
+        n_not_at_risk=0, message=message, title=title, caption=caption, ticks=(0.0,),
+        max_months=12.0, synthetic=synthetic,
+        data=pd.DataFrame({"days": [], "event": [], "group": []}),
+    )
+
+
+class _CallableModule(types.ModuleType):
+    """``ctcbook.explore`` names both this module and its function: make both callable.
+
+    Importing the submodule (``import ctcbook.explore``) binds the package attribute
+    ``ctcbook.explore`` to the module, hiding the lazily exported function; calling the
+    module forwards to :func:`explore`, so ``ctcbook.explore(cohort)`` always works.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Exploration:
+        return explore(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

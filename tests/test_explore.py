@@ -1,0 +1,215 @@
+"""ctcbook.explore: the one computation behind the explorers.
+
+Reference values: direct calls of ``survival.logrank``, ``survival.cox`` and
+``survival.median_survival`` on the same patients; the shipped cohort's 6 vs 43 patients
+with and without HER2+ CTCs at first follow-up come from the paper's abstract
+(Hayashi et al. 2012, ``ctcbook/published.yaml``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import ctcbook as cb
+from ctcbook.cohort import SHIPPED, Cohort
+from ctcbook.explore import (
+    ENDPOINT_CHOICES,
+    GROUPING_CHOICES,
+    HER2_RULE_CHOICES,
+    TIMEPOINT_CHOICES,
+    Exploration,
+    explore,
+)
+from ctcbook.plotting import DAYS_PER_MONTH
+from ctcbook.survival import cox, logrank, median_survival
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return cb.load_cohort(SHIPPED)
+
+
+@pytest.fixture(scope="module")
+def simulated():
+    return cb.simulate_cohort(52, seed=7)
+
+
+def _direct(cohort, marker_col, endpoint="pfs"):
+    table = cb.patient_table(cohort)
+    sub = table[table[marker_col].notna()]
+    months = sub[f"{endpoint}_days"].to_numpy(float) / DAYS_PER_MONTH
+    event = sub[f"{endpoint}_event"].to_numpy(int)
+    group = sub[marker_col].to_numpy(int)
+    return sub, months, event, group
+
+
+@pytest.mark.parametrize("endpoint", ["pfs", "os"])
+def test_paper_choices_equal_direct_calls(shipped, endpoint):
+    result = explore(shipped, endpoint=endpoint)
+    assert isinstance(result, Exploration)
+    sub, months, event, group = _direct(shipped, "her2_pos_first_follow_up", endpoint)
+    lr = logrank(months, event, group)
+    assert result.statistic == pytest.approx(lr.statistic, rel=1e-12)
+    assert result.p_value == pytest.approx(lr.p_value, rel=1e-12)
+    frame = pd.DataFrame({"t": months, "e": event, "x": group.astype(float)})
+    fit = cox(frame, "t", "e", ["x"], ties="efron").summary.loc["x"]
+    assert result.hazard_ratio == pytest.approx(fit["hr"], rel=1e-9)
+    assert result.hr_lower == pytest.approx(fit["hr_lower"], rel=1e-9)
+    assert result.hr_upper == pytest.approx(fit["hr_upper"], rel=1e-9)
+    for g in (0, 1):
+        med = median_survival(months[group == g], event[group == g])
+        row = result.groups.set_index("group").loc[g]
+        assert row["median"] == pytest.approx(med.median)
+        assert row["median_lower"] == pytest.approx(med.ci_lower)
+        assert row["median_upper"] == pytest.approx(med.ci_upper)
+        assert row["n"] == (group == g).sum() and row["events"] == event[group == g].sum()
+    assert result.n == len(sub) and result.n_excluded == shipped.n - len(sub)
+    assert result.message is None
+
+
+def test_shipped_cohort_has_the_papers_6_vs_43(shipped):
+    result = explore(shipped)
+    assert result.groups["n"].tolist() == [43, 6]
+    assert result.n_excluded == 3
+    assert "synthetic cohort" in result.caption.lower()
+    assert result.hazard_ratio > 1  # HER2+ CTCs: shorter PFS, as published
+
+
+def test_ctc_grouping_equals_direct_calls(simulated):
+    result = explore(simulated, threshold=3, timepoint="baseline", grouping="ctc_count",
+                     endpoint="os")
+    table = cb.patient_table(simulated, threshold=3)
+    sub = table[table["ctc_pos_baseline"].notna()]
+    months = sub["os_days"].to_numpy(float) / DAYS_PER_MONTH
+    lr = logrank(months, sub["os_event"], sub["ctc_pos_baseline"].astype(int))
+    assert result.p_value == pytest.approx(lr.p_value, rel=1e-12)
+
+
+def test_change_is_a_k_group_logrank_without_hazard_ratio(simulated):
+    result = explore(simulated, timepoint="change", grouping="ctc_count")
+    table = cb.patient_table(simulated)
+    sub = table[table["ctc_change"].notna()]
+    lr = logrank(sub["pfs_days"] / DAYS_PER_MONTH, sub["pfs_event"], sub["ctc_change"].cat.codes)
+    assert result.p_value == pytest.approx(lr.p_value, rel=1e-12)
+    assert result.df == lr.df
+    assert math.isnan(result.hazard_ratio)
+    assert len(result.groups) == 4 and result.groups["n"].sum() == len(sub)
+
+
+def test_landmark_measures_from_the_draw_among_event_free(shipped):
+    result = explore(shipped, timepoint="landmark")
+    table = cb.patient_table(shipped)
+    day = table["day_first_follow_up"]
+    keep = table["her2_pos_first_follow_up"].notna() & (table["pfs_days"] > day)
+    assert result.n == keep.sum()
+    assert result.n_not_at_risk == (table["her2_pos_first_follow_up"].notna() & ~keep).sum()
+    months = (table.loc[keep, "pfs_days"] - day[keep]) / DAYS_PER_MONTH
+    lr = logrank(months, table.loc[keep, "pfs_event"], table.loc[keep, "her2_pos_first_follow_up"])
+    assert result.p_value == pytest.approx(lr.p_value, rel=1e-12)
+    assert "first follow-up" in result.xlabel
+
+
+def test_any_draw(shipped):
+    result = explore(shipped, timepoint="any")
+    assert result.groups["n"].iloc[1] == 14  # published: 14 of 52 at any timepoint
+
+
+def _tiny_cohort(ctc_counts, her2_counts, pfs_event):
+    n = len(ctc_counts)
+    ids = [f"P{i:02d}" for i in range(n)]
+    patients = pd.DataFrame({
+        "patient_id": ids, "age_years": 60.0, "primary_her2": "negative",
+        "hormone_receptor": "positive", "prior_therapies": 1, "therapy": "chemotherapy",
+        "visceral_metastasis": 0, "pfs_days": np.arange(1, n + 1) * 30.0,
+        "pfs_event": pfs_event, "os_days": np.arange(1, n + 1) * 40.0, "os_event": 1,
+    })
+    ctc = pd.DataFrame({"patient_id": ids, "timepoint": "first_follow_up", "day": 21.0,
+                        "ctc_count": ctc_counts, "her2_positive_ctc": her2_counts})
+    return Cohort(patients, ctc, source="test", synthetic=True)
+
+
+def test_empty_group_gives_a_message_not_an_exception():
+    cohort = _tiny_cohort([0, 1, 2, 3, 4, 0, 1, 2], [0] * 8, [1, 0, 1, 1, 0, 1, 1, 0])
+    result = explore(cohort, threshold=50, grouping="ctc_count")
+    assert result.message and "No patient" in result.message
+    assert math.isnan(result.p_value) and math.isnan(result.hazard_ratio)
+    assert result.groups["n"].tolist() == [8, 0]
+    assert result.figure is not None  # still draws
+
+
+def test_group_without_events_gives_a_message():
+    cohort = _tiny_cohort([0, 0, 0, 0, 9, 9, 9, 9], [0] * 8, [1, 1, 1, 1, 0, 0, 0, 0])
+    result = explore(cohort, grouping="ctc_count")
+    assert result.message and "No progression or death" in result.message
+    assert math.isnan(result.hazard_ratio)
+    assert np.isfinite(result.p_value)
+
+
+def test_no_events_at_all():
+    cohort = _tiny_cohort([0, 0, 9, 9], [0] * 4, [0, 0, 0, 0])
+    result = explore(cohort, grouping="ctc_count")
+    assert result.message and math.isnan(result.p_value)
+
+
+def test_her2_change_is_a_message(shipped):
+    result = explore(shipped, timepoint="change")
+    assert result.message and "CTC-count grouping" in result.message
+    assert result.figure is not None
+
+
+def test_every_valid_combination_runs(shipped):
+    for tp, g, ep, rule in itertools.product(TIMEPOINT_CHOICES, GROUPING_CHOICES,
+                                             ENDPOINT_CHOICES, HER2_RULE_CHOICES):
+        for th in (1, 5, 50):
+            result = explore(shipped, th, tp, rule, ep, g)
+            assert result.title and result.caption
+            assert (result.message is None) or isinstance(result.message, str)
+
+
+@pytest.mark.parametrize("kwargs, word", [
+    ({"timepoint": "week4"}, "timepoint"), ({"endpoint": "dfs"}, "endpoint"),
+    ({"grouping": "her2"}, "grouping"), ({"threshold": 0}, "threshold"),
+    ({"threshold": 2.5}, "threshold"), ({"her2_rule": "lots"}, "her2_rule"),
+])
+def test_invalid_values_raise_listing_the_allowed(shipped, kwargs, word):
+    with pytest.raises(ValueError, match=word):
+        explore(shipped, **kwargs)
+
+
+def test_deterministic_and_frozen(shipped):
+    a, b = explore(shipped, 7, "baseline"), explore(shipped, 7, "baseline")
+    pd.testing.assert_frame_equal(a.curves, b.curves)
+    assert a.p_value == b.p_value
+    with pytest.raises(AttributeError):
+        a.threshold = 3
+
+
+def test_curves_and_risk_table(shipped):
+    result = explore(shipped)
+    for _g, sub in result.curves.groupby("group"):
+        assert sub["time"].iloc[0] == 0 and sub["survival"].iloc[0] == 1
+        assert (np.diff(sub["survival"]) <= 1e-12).all()
+    assert set(result.risk["time"]) == set(result.ticks)
+    first = result.risk[result.risk["time"] == 0].set_index("group")["at_risk"]
+    assert first.tolist() == result.groups["n"].tolist()
+
+
+def test_public_name_works_after_submodule_import(shipped):
+    import ctcbook.explore  # noqa: F401 - binds the package attribute to the module
+
+    assert cb.explore(shipped).p_value == explore(shipped).p_value
+
+
+def test_figure_is_lazy_and_not_pyplot(shipped):
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    result = explore(shipped)
+    assert "figure" not in result.__dict__
+    fig = result.figure
+    assert plt.get_fignums() == before and fig.axes
