@@ -64,6 +64,22 @@ _API: dict[str, str] = {
     "plot_km": "plotting",
     "plot_ctc_distribution": "plotting",
     "PALETTE": "plotting",
+    "plot_forest": "plotting",
+    # tables (Table 1, result tables, agreement)
+    "html_table": "tables",
+    "format_p": "tables",
+    "format_hr": "tables",
+    "table1": "tables",
+    "follow_up": "tables",
+    "cohen_kappa": "tables",
+    "her2_concordance": "tables",
+    "compare_survival": "tables",
+    "cox_table": "tables",
+    "format_cox_table": "tables",
+    # scorecard (published numbers beside the book's)
+    "compute_scorecard": "scorecard",
+    "scorecard_counts": "scorecard",
+    "scorecard_html": "scorecard",
     # synthetic
     "simulate_cohort": "synthetic",
     # explorers

@@ -116,7 +116,11 @@ def plot_km(
             pass
     labels = labels or {}
     if ax is None:
-        _, ax = plt.subplots(figsize=(7.0, 4.2 + (0.55 * len(order) if risk_table else 0)))
+        # the risk table needs 40 pt + 4 lines of 11 pt per group under the axis
+        table_in = (48.0 + 44.0 * len(order)) / 72.0 if risk_table else 0.0
+        fig, ax = plt.subplots(figsize=(7.0, 3.4 + table_in))
+        if risk_table:
+            fig.subplots_adjust(bottom=(table_in + 0.1) / (3.4 + table_in), top=0.97, left=0.2)
     months = time / DAYS_PER_MONTH
     if max_months is None:
         max_months = float(np.nanmax(months)) if len(months) else 12.0
@@ -156,35 +160,40 @@ def plot_km(
 
 
 def _draw_risk_table(ax: Axes, table: pd.DataFrame, order, labels, times) -> None:
-    """Write numbers at risk (censored, events) under ``ax``, aligned with its ticks."""
+    """Write numbers at risk (censored, events) under ``ax``, aligned with its ticks.
+
+    Rows are laid out in points below the axis (not in axes fractions), so the table
+    stays compact and legible whatever the height of the plot; row titles sit left of
+    the axis, clear of the values at time 0.
+    """
+    from matplotlib.transforms import offset_copy
+
     rows = [("at_risk", "At risk"), ("censored", "Censored"), ("events", "Events")]
-    transform = mpl.transforms.blended_transform_factory(ax.transData, ax.transAxes)
+    fig = ax.figure
+    values_tf = mpl.transforms.blended_transform_factory(ax.transData, ax.transAxes)
+    line_pt, start_pt = 11.0, 40.0  # line spacing; first line below the axis (under its label)
+
+    def at(base, line: int, dx: float = 0.0):
+        return offset_copy(base, fig=fig, x=dx, y=-(start_pt + line_pt * line), units="points")
+
     line = 0
-    gap = 0.065
-    start = -0.22
     for k, g in enumerate(order):
         sub = table[table["group"] == g].set_index("time")
         if sub.empty:
             continue
         colour = PALETTE[k % len(PALETTE)]
         name = labels.get(g, str(g)) if labels else "All patients"
-        ax.text(
-            -0.01, start - gap * line, name, transform=ax.transAxes, ha="right", va="center",
-            fontsize=8.5, color=colour, fontweight="bold",
-        )
+        ax.text(0.0, 0.0, name, transform=at(ax.transAxes, line, dx=-14), ha="right",
+                va="center", fontsize=8.5, color=colour, fontweight="bold")
         line += 1
         for column, title in rows:
-            ax.text(
-                -0.01, start - gap * line, title, transform=ax.transAxes, ha="right",
-                va="center", fontsize=8,
-            )
+            ax.text(0.0, 0.0, title, transform=at(ax.transAxes, line, dx=-14), ha="right",
+                    va="center", fontsize=8)
             for t in times:
                 value = sub[column].get(t, np.nan) if t in sub.index else np.nan
                 text = "" if pd.isna(value) else f"{int(value)}"
-                ax.text(
-                    t, start - gap * line, text, transform=transform, ha="center",
-                    va="center", fontsize=8, color=colour,
-                )
+                ax.text(t, 0.0, text, transform=at(values_tf, line), ha="center",
+                        va="center", fontsize=8, color=colour)
             line += 1
 
 
@@ -234,4 +243,74 @@ def plot_ctc_distribution(
     ax.set_xlabel("CTCs per 7.5 mL of blood")
     ax.set_ylabel("Patients")
     ax.legend(loc="upper right")
+    return ax
+
+
+def plot_forest(summary: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Forest plot of hazard ratios with 95% confidence intervals on a log axis.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        One row per estimate with columns ``hr``, ``hr_lower``, ``hr_upper`` and a
+        ``label`` (else the index is used); optional ``model`` (one colour and marker per
+        model, rows of the same label drawn just above one another) and ``p``
+        (written at the right). Rows with a NaN hazard ratio are listed as
+        "not estimable". :func:`ctcbook.tables.cox_table` returns this format.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    df = summary.reset_index(drop="label" in summary.columns)
+    if "label" not in df.columns:
+        df = df.rename(columns={df.columns[0]: "label"})
+    if df.empty:
+        raise ValueError("summary has no rows to plot")
+    models = list(pd.unique(df["model"])) if "model" in df.columns else [None]
+    labels = list(pd.unique(df["label"]))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.0, 1.0 + 0.45 * len(labels) * max(1, len(models) * 0.7)))
+    width = 0.36
+    offsets = np.linspace(width / 2, -width / 2, len(models)) if len(models) > 1 else [0.0]
+    finite = df[["hr", "hr_lower", "hr_upper"]].to_numpy(dtype=float)
+    finite = finite[np.isfinite(finite)]
+    lo = min(0.5, float(finite.min()) / 1.3) if finite.size else 0.5
+    hi = max(2.0, float(finite.max()) * 1.3) if finite.size else 2.0
+    markers = ("o", "s", "D", "^")
+    for k, model in enumerate(models):
+        sub = df if model is None else df[df["model"] == model]
+        y = np.array([len(labels) - 1 - labels.index(lab) for lab in sub["label"]]) + offsets[k]
+        hr = sub["hr"].to_numpy(dtype=float)
+        ok = np.isfinite(hr)
+        colour = PALETTE[k % len(PALETTE)]
+        ax.errorbar(
+            hr[ok], y[ok],
+            xerr=[hr[ok] - sub["hr_lower"].to_numpy(float)[ok],
+                  sub["hr_upper"].to_numpy(float)[ok] - hr[ok]],
+            fmt=markers[k % len(markers)], color=colour, ms=6, capsize=3, lw=1.5,
+            label=None if model is None else str(model),
+        )
+        for yy in y[~ok]:
+            ax.text(1.0, yy, "not estimable", ha="center", va="center", fontsize=8, color=colour)
+        if "p" in sub.columns:
+            trans = mpl.transforms.blended_transform_factory(ax.transAxes, ax.transData)
+            for yy, p in zip(y, sub["p"].to_numpy(dtype=float), strict=True):
+                text = "" if not np.isfinite(p) else ("p < 0.001" if p < 0.001 else f"p = {p:.3f}")
+                ax.text(1.02, yy, text, transform=trans, ha="left", va="center", fontsize=8,
+                        color=colour)
+    ax.axvline(1.0, color="0.4", lw=1, ls="--")
+    ax.set_xscale("log")
+    ax.set_xlim(lo, hi)
+    ticks = [t for t in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100) if lo <= t <= hi]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.xaxis.set_minor_locator(mpl.ticker.NullLocator())
+    ax.set_yticks(np.arange(len(labels))[::-1], labels)
+    ax.set_ylim(-0.7, len(labels) - 0.3)
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel("Hazard ratio (95% CI, log scale)")
+    if models != [None]:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=len(models))
     return ax
