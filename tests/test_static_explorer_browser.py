@@ -8,7 +8,6 @@ input event (so it is painted in the next frame), and no request leaves the mach
 from __future__ import annotations
 
 import pytest
-
 from browser import browser_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("book")]
