@@ -503,3 +503,51 @@ def sensitivity(time: Any, event: Any, group: Any, ids: Any = None) -> pd.DataFr
         "hazard_ratio": np.exp(lhr),
     })
     return out
+
+
+def plot_stability(boot: BootstrapResult, sens: pd.DataFrame, *, axes: Any = None) -> Any:
+    """Bootstrap distribution of the hazard ratio and the leave-one-out / changed-outcome p-values.
+
+    Parameters
+    ----------
+    boot : BootstrapResult
+    sens : pandas.DataFrame
+        Output of :func:`sensitivity`.
+    axes : sequence of two Axes, optional
+
+    Returns
+    -------
+    numpy.ndarray of matplotlib Axes
+    """
+    import matplotlib.pyplot as plt
+
+    from ctcbook.plotting import PALETTE
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(8.0, 3.6))
+    lhr = boot.replicates["log_hr"].to_numpy()
+    finite = lhr[np.isfinite(lhr)]
+    hr = boot.summary.set_index("quantity").loc["hazard_ratio"]
+    axes[0].hist(np.exp(finite), bins=np.geomspace(max(np.exp(finite.min()), 0.05),
+                                                   np.exp(finite.max()) * 1.01, 40),
+                 color=PALETTE[0], alpha=0.8)
+    axes[0].set_xscale("log")
+    for v, ls in ((hr["estimate"], "-"), (hr["ci_lower"], "--"), (hr["ci_upper"], "--")):
+        if np.isfinite(v) and v > 0:
+            axes[0].axvline(v, color=PALETTE[1], ls=ls, lw=1.3)
+    axes[0].axvline(1.0, color="0.4", ls=":", lw=1)
+    axes[0].set_xlabel("Hazard ratio in a bootstrap resample")
+    axes[0].set_ylabel("Resamples")
+    base = sens.loc[sens["change"] == "none", "p_value"].iloc[0]
+    for k, change in enumerate(("left out", "outcome changed")):
+        sub = sens[sens["change"] == change]
+        jitter = (np.arange(len(sub)) % 7 - 3) * 0.03
+        colours = np.where(sub["group"] == 1, PALETTE[1], PALETTE[0])
+        axes[1].scatter(k + jitter, sub["p_value"], s=12, c=colours)
+    axes[1].axhline(base, color="0.2", lw=1, label="all data")
+    axes[1].axhline(0.05, color="0.5", ls=":", lw=1, label="0.05")
+    axes[1].set_yscale("log")
+    axes[1].set_xticks([0, 1], ["one patient\nleft out", "one outcome\nchanged"])
+    axes[1].set_ylabel("Log-rank p-value")
+    axes[1].legend(loc="lower right")
+    return np.asarray(axes)

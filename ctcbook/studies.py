@@ -771,3 +771,88 @@ def simulate_power(
                 "follow_up_days": follow_up_days, "seed": int(seed)}
     return StudyResult(pd.DataFrame(rows), pd.concat(frames, ignore_index=True), int(n_sim),
                        seconds, settings)
+
+
+# ------------------------------------------------------------------------- figures
+
+
+def plot_cutpoint_sweep(sweep: pd.DataFrame, best: float | None = None, *, xlabel: str = "Threshold",
+                        paper_cut: float | None = None, axes: Any = None) -> Any:
+    """Log-rank statistic, naive p-value and hazard ratio against the threshold.
+
+    Parameters
+    ----------
+    sweep : pandas.DataFrame
+        Output of :func:`ctcbook.cutpoints.logrank_sweep` (``cutpoint``, ``statistic``,
+        ``p_value``, ``hazard_ratio``); the high group is ``marker >= cutpoint``.
+    best : float, optional
+        The maximally selected threshold (marked in vermillion).
+    xlabel : str
+    paper_cut : float, optional
+        A conventional threshold (e.g. 5), marked with a dashed line.
+    axes : sequence of three Axes, optional
+
+    Returns
+    -------
+    numpy.ndarray of matplotlib Axes
+    """
+    import matplotlib.pyplot as plt
+
+    from ctcbook.plotting import PALETTE
+
+    if axes is None:
+        _, axes = plt.subplots(3, 1, figsize=(7.0, 6.4), sharex=True)
+    x = sweep["cutpoint"].to_numpy(dtype=float)
+    panels = [("statistic", "Log-rank χ²", False), ("p_value", "Naive p-value", True),
+              ("hazard_ratio", "Hazard ratio\n(high vs low)", True)]
+    for ax, (col, label, log) in zip(axes, panels, strict=True):
+        ax.plot(x, sweep[col], marker="o", ms=3.5, lw=1.2, color=PALETTE[0])
+        if log:
+            ax.set_yscale("log")
+        ax.set_ylabel(label)
+        if best is not None:
+            ax.axvline(best, color=PALETTE[1], lw=1.5, label="maximally selected")
+        if paper_cut is not None:
+            ax.axvline(paper_cut, color="0.3", ls="--", lw=1, label=f"≥ {paper_cut:g}")
+    axes[1].axhline(0.05, color="0.5", ls=":", lw=1)
+    axes[2].axhline(1.0, color="0.5", ls=":", lw=1)
+    axes[0].legend(loc="upper right")
+    axes[-1].set_xscale("symlog", linthresh=10)
+    axes[-1].set_xlabel(xlabel)
+    return np.asarray(axes)
+
+
+def plot_power(simulated: pd.DataFrame, predicted: pd.DataFrame | None = None, *, ax: Any = None) -> Any:
+    """Power against sample size: simulation (points with 95% Monte Carlo bars) and formula.
+
+    Parameters
+    ----------
+    simulated : pandas.DataFrame
+        ``summary`` of :func:`simulate_power` (``n``, ``hr``, ``power``, ``mc_se``).
+    predicted : pandas.DataFrame, optional
+        Columns ``n``, ``hr``, ``power`` (e.g. Schoenfeld's on a fine grid), drawn as lines.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt
+
+    from ctcbook.plotting import PALETTE
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.0, 4.2))
+    for k, (h, sub) in enumerate(simulated.groupby("hr", sort=True)):
+        colour = PALETTE[k % len(PALETTE)]
+        ax.errorbar(sub["n"], sub["power"], yerr=1.96 * sub["mc_se"], fmt="o", color=colour,
+                    ms=4, capsize=2, label=f"HR {h:g}: simulation")
+        if predicted is not None:
+            line = predicted[predicted["hr"] == h]
+            ax.plot(line["n"], line["power"], color=colour, lw=1.4, label=f"HR {h:g}: Schoenfeld")
+    ax.axhline(0.8, color="0.5", ls=":", lw=1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("Patients in the study (all, screened)")
+    ax.set_ylabel("Power (two-sided 5%)")
+    ax.legend(loc="lower right")
+    return ax
