@@ -86,3 +86,13 @@ def test_simulation_deterministic_and_parallel_invariant():
     b = simulate_power([60], [2.0], 0.2, n_sim=300, seed=5, batch_size=100, n_jobs=2,
                        backend="threading")
     assert a.summary.equals(b.summary)
+
+
+def test_exercise_design_follow_up_study():
+    """The solution of ex-beyond-design (notebook 16): 90% power, HR 2, prevalence 12%:
+    D = (1.95996 + 1.28155)^2 / (0.12 * 0.88 * log(2)^2) = 206.9 -> 207 deaths."""
+    assert schoenfeld_events(2.0, 0.12, power=0.9) == 207
+    n = sample_size(2.0, 0.12, power=0.9, median_negative_days=540.0, accrual_days=720.0,
+                    follow_up_days=360.0)
+    assert n == np.ceil(schoenfeld_events(2.0, 0.12, power=0.9, exact=True)
+                        / event_probability(2.0, 0.12) - 1e-9)

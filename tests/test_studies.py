@@ -98,3 +98,11 @@ def test_show_progress(monkeypatch):
     assert show_progress(False) is False
     monkeypatch.setenv("CTCBOOK_QUIET", "1")
     assert show_progress(None) is False
+
+
+def test_exercise_continuous_marker_naive_error_is_inflated():
+    """The solution of ex-beyond-continuous-marker (notebook 12) runs this call."""
+    res = cutpoint_type1_error(n_sim=300, n=52, marker="continuous", n_permutations=200, seed=13)
+    s = res.summary.set_index("method")["rejection_rate"]
+    assert s["p_naive"] > 0.2
+    assert s["p_permutation"] < 0.05 + 3.5 * math.sqrt(0.05 * 0.95 / 300)
