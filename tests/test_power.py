@@ -90,8 +90,8 @@ def test_simulation_deterministic_and_parallel_invariant():
 
 def test_exercise_design_follow_up_study():
     """The solution of ex-beyond-design (notebook 16): 90% power, HR 2, prevalence 12%:
-    D = (1.95996 + 1.28155)^2 / (0.12 * 0.88 * log(2)^2) = 206.9 -> 207 deaths."""
-    assert schoenfeld_events(2.0, 0.12, power=0.9) == 207
+    D = (1.95996 + 1.28155)^2 / (0.12 * 0.88 * log(2)^2) = 207.1 -> 208 deaths."""
+    assert schoenfeld_events(2.0, 0.12, power=0.9) == 208
     n = sample_size(2.0, 0.12, power=0.9, median_negative_days=540.0, accrual_days=720.0,
                     follow_up_days=360.0)
     assert n == np.ceil(schoenfeld_events(2.0, 0.12, power=0.9, exact=True)
