@@ -23,7 +23,7 @@ import pandas as pd
 
 import ctcbook as cb
 from ctcbook.cohort import SHIPPED
-from ctcbook.explore import explore
+from ctcbook.exploration import explore
 from ctcbook.widgets import explorer_widget
 
 PARTS = ["explore", "artists", "render", "png", "widgets", "total"]

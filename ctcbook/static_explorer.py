@@ -1,11 +1,11 @@
 """Kernel-free explorers for the static HTML book.
 
 The book's HTML has no Python kernel, so the explorers are precomputed at build time:
-:func:`explorer_data` runs :func:`ctcbook.explore.explore` over a grid of choices and
+:func:`explorer_data` runs :func:`ctcbook.exploration.explore` over a grid of choices and
 keeps the numbers and the Kaplan-Meier step curves (a few hundred kB of JSON for 52
 patients); :func:`explorer_html` embeds them in the page as
 ``<script type="application/json">`` next to a few hundred lines of dependency-free
-JavaScript (``static/explorer.js``, inlined) that draws them as inline SVG: curves, 95%
+JavaScript (``explorer_assets/explorer.js``, inlined) that draws them as inline SVG: curves, 95%
 bands, censoring marks, the KMunicate risk table and the numbers. It works offline and
 from ``file://``; nothing is loaded from anywhere.
 
@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from .explore import (
+from .exploration import (
     ENDPOINT_CHOICES,
     HER2_RULE_CHOICES,
     THRESHOLD_RANGE,
@@ -235,7 +235,7 @@ def explorer_data(cohort: Any, kind: str = "threshold") -> dict[str, Any]:
 
 
 def _asset(name: str) -> str:
-    return resources.files("ctcbook").joinpath("static", name).read_text(encoding="utf-8")
+    return resources.files("ctcbook").joinpath("explorer_assets", name).read_text(encoding="utf-8")
 
 
 def _json_for_script(data: dict) -> str:

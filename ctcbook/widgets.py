@@ -2,7 +2,7 @@
 
 ``explorer_widget(cohort)`` in a notebook cell shows the controls (CTC threshold, HER2
 rule, timepoint, endpoint, grouping), the Kaplan-Meier figure, the numbers and the risk
-table; every move recomputes with :func:`ctcbook.explore.explore` and redraws. Plain
+table; every move recomputes with :func:`ctcbook.exploration.explore` and redraws. Plain
 ipywidgets (an ``Image`` and two ``HTML`` widgets): it works in JupyterLab and Notebook 7
 without ipympl. This is the only module of the package that imports ipywidgets.
 
@@ -25,7 +25,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .explore import (
+from .exploration import (
     ENDPOINT_CHOICES,
     GROUPING_CHOICES,
     HER2_RULE_CHOICES,
@@ -343,7 +343,7 @@ def explorer_widget(
         The cohort; default :func:`ctcbook.load_cohort` (``$CTCBOOK_DATA`` or the shipped
         synthetic cohort).
     threshold, timepoint, her2_rule, endpoint, grouping
-        Initial choices, as in :func:`ctcbook.explore.explore` (the paper's by default).
+        Initial choices, as in :func:`ctcbook.exploration.explore` (the paper's by default).
     dpi : int, default 80
         Resolution of the figure.
 

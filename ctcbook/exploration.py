@@ -18,8 +18,6 @@ listing the allowed ones.
 from __future__ import annotations
 
 import math
-import sys
-import types
 import weakref
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -613,18 +611,3 @@ def _empty(threshold: int, timepoint: str, rule_name: str, endpoint: str, groupi
         max_months=12.0, synthetic=synthetic,
         data=pd.DataFrame({"days": [], "event": [], "group": []}),
     )
-
-
-class _CallableModule(types.ModuleType):
-    """``ctcbook.explore`` names both this module and its function: make both callable.
-
-    Importing the submodule (``import ctcbook.explore``) binds the package attribute
-    ``ctcbook.explore`` to the module, hiding the lazily exported function; calling the
-    module forwards to :func:`explore`, so ``ctcbook.explore(cohort)`` always works.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Exploration:
-        return explore(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
