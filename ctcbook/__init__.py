@@ -10,14 +10,15 @@ ipywidgets) are imported only when one of its names is first used.
 
 Modules
 -------
-cohort       the cohort format, the validating loader and the wide-to-long converter
+cohort       the cohort format, the validating loader and the writer
+convert      one-row-per-patient spreadsheets to and from the cohort format
 synthetic    the seeded generator of synthetic cohorts and its calibration
 markers      CTC-positive and HER2-positive-CTC rules, the one-row-per-patient table
 survival     Kaplan-Meier, risk tables, log-rank tests, Cox models
 cutpoints    vectorised log-rank sweeps and maximally selected log-rank statistics
 timevarying  landmark analyses and Cox models with a time-varying marker
 plotting     the book's figure style, Kaplan-Meier plots with risk tables, forest plots
-explore      one computation behind the explorers (Jupyter widgets and static HTML)
+exploration  one computation behind the explorers (``ctcbook.explore``) (Jupyter widgets and static HTML)
 widgets      the ipywidgets front end (imports ipywidgets)
 paper        the published numbers and the scorecard
 studies      simulation studies (best-cutpoint type I error, guarantee time, power)
@@ -41,6 +42,9 @@ _API: dict[str, str] = {
     "validate_cohort": "cohort",
     "write_cohort": "cohort",
     "cohort_path": "cohort",
+    "Problem": "cohort",
+    "from_wide": "convert",
+    "to_wide": "convert",
     # markers
     "HER2Rule": "markers",
     "patient_table": "markers",
@@ -82,11 +86,6 @@ _API: dict[str, str] = {
     "scorecard_html": "scorecard",
     # synthetic
     "simulate_cohort": "synthetic",
-    # explorers
-    "explore": "explore",
-    "Exploration": "explore",
-    "explorer_widget": "widgets",
-    "explorer_html": "static_explorer",
     # simulation studies, resampling, power (Beyond the paper)
     "cutpoint_type1_error": "studies",
     "guarantee_time_study": "studies",
@@ -100,6 +99,11 @@ _API: dict[str, str] = {
     "event_probability": "power",
     "sample_size": "power",
     "sample_size_table": "power",
+    # explorers
+    "explore": "exploration",
+    "Exploration": "exploration",
+    "explorer_widget": "widgets",
+    "explorer_html": "static_explorer",
 }
 
 __all__ = sorted(_API) + ["__version__"]
