@@ -1,6 +1,9 @@
 """Sphinx extension for the book (listed in ``_config.yml``).
 
-Three jobs:
+Four jobs:
+
+0. **Footer.** Every page's footer says whether the cohort the book was built on is
+   synthetic (from its ``cohort.yaml``), so a build on real data never claims otherwise.
 
 1. **Print.** Adds the book's print stylesheet (``static/ctcbook-print.css``), so a chapter
    printed from the browser has no navigation and no figure split across pages.
@@ -97,10 +100,46 @@ def _add_static_path(app: Sphinx) -> None:
     app.config.html_static_path.append(str(STATIC))
 
 
+def cohort_is_synthetic() -> bool:
+    """Whether the cohort the book is built on says it is synthetic (its ``cohort.yaml``).
+
+    Anything unreadable counts as real data: the footer then errs on the side of care.
+    """
+    import yaml
+
+    from ctcbook.cohort import cohort_path
+
+    meta = cohort_path() / "cohort.yaml"
+    try:
+        return yaml.safe_load(meta.read_text(encoding="utf-8")).get("synthetic") is True
+    except Exception:  # noqa: BLE001 - missing or malformed metadata means "not synthetic"
+        return False
+
+
+def footer_html() -> str:
+    """The footer of every page: says whether the data behind the book are synthetic."""
+    if cohort_is_synthetic():
+        return (
+            "<p>The patient-level data in this book are <strong>synthetic</strong>: generated "
+            "by a statistical model calibrated to the published numbers of Hayashi et al. "
+            "(2012), not collected from real patients.</p>"
+        )
+    return (
+        "<p>This book was built on a cohort that is <strong>not marked as synthetic</strong>: "
+        "its pages may contain summaries of real patients' data. Keep this build private; "
+        "do not publish it.</p>"
+    )
+
+
+def _set_footer(app: Sphinx, config) -> None:
+    config.html_theme_options = {**config.html_theme_options, "extra_footer": footer_html()}
+
+
 def setup(app: Sphinx) -> dict:
     app.setup_extension("sphinx_thebe")
     _remove_thebe(app)
     app.connect("env-get-outdated", _check_inputs)
     app.connect("builder-inited", _add_static_path)
+    app.connect("config-inited", _set_footer)
     app.add_css_file("ctcbook-print.css", media="print")
     return {"parallel_read_safe": True, "parallel_write_safe": True}

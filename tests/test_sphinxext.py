@@ -86,3 +86,19 @@ def test_thebe_handlers_are_disconnected():
     assert [x.handler for x in listeners["env-before-read-docs"]] == [other_handler]
     assert app.registry.css_files == [("keep.css", {})]
     assert app.registry.js_files == [("keep.js", {})]
+
+
+def test_footer_says_synthetic_only_for_a_synthetic_cohort(tmp_path, monkeypatch):
+    monkeypatch.delenv("CTCBOOK_DATA", raising=False)
+    assert sphinxext.cohort_is_synthetic()  # the shipped cohort
+    assert "<strong>synthetic</strong>" in sphinxext.footer_html()
+
+    real = tmp_path / "real"
+    real.mkdir()
+    monkeypatch.setenv("CTCBOOK_DATA", str(real))
+    assert not sphinxext.cohort_is_synthetic()  # no cohort.yaml: a user's real data
+    assert "not marked as synthetic" in sphinxext.footer_html()
+    (real / "cohort.yaml").write_text("synthetic: [unclosed")
+    assert not sphinxext.cohort_is_synthetic()
+    (real / "cohort.yaml").write_text("synthetic: true\n")
+    assert sphinxext.cohort_is_synthetic()
