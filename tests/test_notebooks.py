@@ -28,7 +28,10 @@ def test_committed_without_outputs(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_executes(path):
     nb = nbformat.read(path, as_version=4)
+    # startup_timeout: on 2 busy cores (a book build runs beside) a kernel can take long to
+    # answer its first request; 60 s (the default) was once not enough.
     client = NotebookClient(
-        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        nb, timeout=600, startup_timeout=180, kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()  # raises CellExecutionError, naming the cell, on any error
