@@ -60,9 +60,11 @@ _API: dict[str, str] = {
     # cutpoints
     "logrank_sweep": "cutpoints",
     "maxstat": "cutpoints",
+    "best_cutpoints": "cutpoints",
     # time-varying
     "landmark": "timevarying",
     "cox_time_varying": "timevarying",
+    "compare_timepoint_analyses": "timevarying",
     # plotting
     "style": "plotting",
     "plot_km": "plotting",
@@ -94,6 +96,8 @@ _API: dict[str, str] = {
     "bootstrap": "resampling",
     "permutation_logrank": "resampling",
     "sensitivity": "resampling",
+    "stability": "resampling",
+    "stability_summary": "resampling",
     "schoenfeld_events": "power",
     "schoenfeld_power": "power",
     "event_probability": "power",

@@ -9,7 +9,7 @@ definitions as R's ``maxstat.test(..., smethod = "LogRank")``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +19,7 @@ from scipy import special, stats
 
 from ctcbook.survival import _time_event
 
-__all__ = ["MaxstatResult", "logrank_sweep", "maxstat", "logrank_scores"]
+__all__ = ["MaxstatResult", "logrank_sweep", "maxstat", "logrank_scores", "best_cutpoints"]
 
 _CELLS = 4_000_000  # matrix cells per chunk (bounds memory at ~32 MB of float64)
 
@@ -339,3 +339,89 @@ def maxstat(
         n_permutations=int(n_permutations),
         table=table,
     )
+
+
+def best_cutpoints(
+    table: pd.DataFrame,
+    markers: Mapping[str, str] | Sequence[str],
+    duration: str = "pfs_days",
+    event: str = "pfs_event",
+    min_prop: float = 0.1,
+    max_prop: float = 0.9,
+    n_permutations: int = 10_000,
+    seed: int = 1,
+) -> pd.DataFrame:
+    """The threshold a search would pick for each marker, with naive and corrected p-values.
+
+    For every marker, the patients with a value of it are searched with :func:`maxstat`
+    and the chosen threshold is looked up in :func:`logrank_sweep`.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per patient (e.g. :func:`ctcbook.markers.patient_table`).
+    markers : mapping of str to str, or sequence of str
+        Marker columns (e.g. ``"ctc_baseline"``), optionally mapped to display labels.
+    duration, event : str
+        Columns of follow-up time and event indicator.
+    min_prop, max_prop : float
+        Passed to :func:`maxstat` (the share of patients allowed in the low group).
+    n_permutations : int
+        Permutations of :func:`maxstat`'s conditional Monte Carlo p-value.
+    seed : int
+        Seed of the permutations (the same for every marker).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per marker, in the given order: ``marker``, ``label``, ``n`` (patients
+        with a value), ``threshold`` (the high group is ``marker >= threshold``: the
+        smallest marker value above :func:`maxstat`'s cutpoint), ``n_high``,
+        ``statistic`` (the maximally selected standardised statistic M),
+        ``p_logrank`` (the usual log-rank p-value at ``threshold``), ``p_naive``
+        (``2 (1 - Phi(M))``, as if the threshold had been fixed in advance),
+        ``p_lau92``, ``p_lau94``, ``p_permutation`` and ``note``. When no threshold
+        leaves between ``min_prop`` and ``max_prop`` of the patients in each group
+        (another cohort may have too few distinct values), the numbers are NaN and
+        ``note`` says why.
+
+    Notes
+    -----
+    :func:`maxstat` returns the largest value of the low group (``marker <= c``); with
+    integer counts the threshold ``>= c + 1`` of the book is the next observed value.
+
+    References
+    ----------
+    .. [1] Lausen B, Schumacher M. Maximally selected rank statistics. Biometrics
+       1992;48:73-85.
+    .. [2] Hothorn T, Lausen B. On the exact distribution of maximally selected rank
+       statistics. Comput Stat Data Anal 2003;43:121-137.
+    .. [3] Altman DG, Lausen B, Sauerbrei W, Schumacher M. Dangers of using "optimal"
+       cutpoints in the evaluation of prognostic factors. J Natl Cancer Inst
+       1994;86:829-835.
+    """
+    labels = dict(markers) if isinstance(markers, Mapping) else {m: m for m in markers}
+    rows = []
+    for column, label in labels.items():
+        d = table.dropna(subset=[column, duration, event])
+        row: dict[str, Any] = {"marker": column, "label": label, "n": len(d)}
+        nan = float("nan")
+        row.update(threshold=nan, n_high=pd.NA, statistic=nan, p_logrank=nan, p_naive=nan,
+                   p_lau92=nan, p_lau94=nan, p_permutation=nan, note="")
+        try:
+            ms = maxstat(d[duration], d[event], d[column], min_prop=min_prop, max_prop=max_prop,
+                         n_permutations=n_permutations, seed=seed)
+        except ValueError as err:
+            row["note"] = str(err)
+            rows.append(row)
+            continue
+        values = np.unique(d[column].to_numpy(dtype=float))
+        threshold = float(values[values > ms.cutpoint].min())
+        sweep = logrank_sweep(d[duration], d[event], d[column], cutpoints=[threshold])
+        row.update(threshold=threshold, n_high=int(sweep["n_high"].iloc[0]), statistic=ms.statistic,
+                   p_logrank=float(sweep["p_value"].iloc[0]), p_naive=float(2 * stats.norm.sf(ms.statistic)),
+                   p_lau92=ms.p_lau92, p_lau94=ms.p_lau94, p_permutation=ms.p_permutation)
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out["n_high"] = out["n_high"].astype("Int64")
+    return out

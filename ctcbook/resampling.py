@@ -11,13 +11,16 @@ bootstrap Cox fits or permutations of 50 patients take a fraction of a second.
 * :func:`permutation_logrank` an exact (all relabellings) or Monte Carlo permutation
   p-value for the log-rank test;
 * :func:`sensitivity` the log-rank p-value and hazard ratio when one patient is left out,
-  or one patient's outcome is changed (event <-> censored).
+  or one patient's outcome is changed (event <-> censored);
+* :func:`stability` all three on one endpoint of the patient table, and
+  :func:`stability_summary` one row of them per endpoint.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +39,9 @@ __all__ = [
     "bootstrap",
     "permutation_logrank",
     "sensitivity",
+    "StabilityResult",
+    "stability",
+    "stability_summary",
 ]
 
 
@@ -503,6 +509,125 @@ def sensitivity(time: Any, event: Any, group: Any, ids: Any = None) -> pd.DataFr
         "hazard_ratio": np.exp(lhr),
     })
     return out
+
+
+# ------------------------------------------------------------------- per endpoint
+
+
+@dataclass(frozen=True)
+class StabilityResult:
+    """Bootstrap, permutation test and sensitivity analysis of one endpoint.
+
+    Attributes
+    ----------
+    endpoint : str
+        Endpoint prefix (``"pfs"``, ``"os"``).
+    group : str
+        The 0/1 grouping column.
+    n : int
+        Patients analysed (those with a value of ``group``).
+    n_group : int
+        Patients in group 1.
+    bootstrap : BootstrapResult
+    permutation : PermutationResult
+    sensitivity : pandas.DataFrame
+        As returned by :func:`sensitivity`.
+    """
+
+    endpoint: str
+    group: str
+    n: int
+    n_group: int
+    bootstrap: BootstrapResult
+    permutation: PermutationResult
+    sensitivity: pd.DataFrame = field(repr=False)
+
+
+def stability(
+    table: pd.DataFrame,
+    endpoint: str,
+    group: str = "her2_pos_first_follow_up",
+    id_column: str | None = "patient_id",
+    n_boot: int = 2000,
+    n_permutations: int = 20_000,
+    seed: int = 0,
+) -> StabilityResult:
+    """How stable is a two-group comparison of one endpoint? Bootstrap, permutation, sensitivity.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per patient with ``<endpoint>_days``, ``<endpoint>_event`` and ``group``;
+        patients without a value of ``group`` are left out.
+    endpoint : str
+        Endpoint prefix, e.g. ``"os"``.
+    group : str
+        The 0/1 grouping column.
+    id_column : str or None
+        Patient identifiers for :func:`sensitivity` (ignored when not a column).
+    n_boot, n_permutations : int
+        Passed to :func:`bootstrap` and :func:`permutation_logrank`.
+    seed : int
+        Seed of both.
+
+    Returns
+    -------
+    StabilityResult
+
+    References
+    ----------
+    .. [1] Efron B, Tibshirani RJ. An Introduction to the Bootstrap. Chapman & Hall 1993.
+       doi:10.1201/9780429246593
+    .. [2] Phipson B, Smyth GK. Permutation p-values should never be zero. Stat Appl
+       Genet Mol Biol 2010;9:39. doi:10.2202/1544-6115.1585
+    """
+    dur, ev = f"{endpoint}_days", f"{endpoint}_event"
+    d = table.dropna(subset=[group, dur, ev])
+    t, e, g = d[dur], d[ev], d[group]
+    ids = d[id_column] if id_column is not None and id_column in d else None
+    return StabilityResult(
+        endpoint=endpoint, group=group, n=len(d), n_group=int((g == 1).sum()),
+        bootstrap=bootstrap(t, e, g, n_boot=n_boot, seed=seed),
+        permutation=permutation_logrank(t, e, g, n_permutations=n_permutations, seed=seed),
+        sensitivity=sensitivity(t, e, g, ids=ids),
+    )
+
+
+def stability_summary(results: Iterable[StabilityResult]) -> pd.DataFrame:
+    """One row per endpoint: bootstrap interval, permutation p and sensitivity ranges.
+
+    Parameters
+    ----------
+    results : iterable of StabilityResult
+        From :func:`stability`, e.g. one per endpoint.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``endpoint``, ``n``, ``n_group``, ``hazard_ratio`` (Cox estimate on the data),
+        ``hr_lower``, ``hr_upper`` (bootstrap percentile interval), ``p_logrank`` (the
+        chi-square p-value), ``p_permutation``, ``permutation_exact``,
+        ``p_left_out_min``, ``p_left_out_max`` (log-rank p with one patient left out)
+        and ``p_changed_min``, ``p_changed_max`` (with one outcome changed),
+        ``n_boot``, ``n_permutations``.
+    """
+    rows = []
+    for r in results:
+        hr = r.bootstrap.summary.set_index("quantity").loc["hazard_ratio"]
+        sens = r.sensitivity
+        left = sens.loc[sens["change"] == "left out", "p_value"]
+        changed = sens.loc[sens["change"] == "outcome changed", "p_value"]
+        rows.append({
+            "endpoint": r.endpoint, "n": r.n, "n_group": r.n_group,
+            "hazard_ratio": float(hr["estimate"]), "hr_lower": float(hr["ci_lower"]),
+            "hr_upper": float(hr["ci_upper"]),
+            "p_logrank": r.permutation.p_asymptotic, "p_permutation": r.permutation.p_value,
+            "permutation_exact": r.permutation.exact,
+            "p_left_out_min": float(left.min()), "p_left_out_max": float(left.max()),
+            "p_changed_min": float(changed.min()), "p_changed_max": float(changed.max()),
+            "n_boot": r.bootstrap.n_boot, "n_permutations": r.permutation.n_permutations,
+        })
+    return pd.DataFrame(rows)
 
 
 def plot_stability(boot: BootstrapResult, sens: pd.DataFrame, *, axes: Any = None) -> Any:

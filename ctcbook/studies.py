@@ -785,6 +785,8 @@ def plot_cutpoint_sweep(sweep: pd.DataFrame, best: float | None = None, *, xlabe
     sweep : pandas.DataFrame
         Output of :func:`ctcbook.cutpoints.logrank_sweep` (``cutpoint``, ``statistic``,
         ``p_value``, ``hazard_ratio``); the high group is ``marker >= cutpoint``.
+        Cutpoints are positive counts: the x axis is logarithmic (ticks 1, 2, 5, 10, ...
+        labelled as plain numbers) and starts just below the smallest one.
     best : float, optional
         The maximally selected threshold (marked in vermillion).
     xlabel : str
@@ -817,7 +819,23 @@ def plot_cutpoint_sweep(sweep: pd.DataFrame, best: float | None = None, *, xlabe
     axes[1].axhline(0.05, color="0.5", ls=":", lw=1)
     axes[2].axhline(1.0, color="0.5", ls=":", lw=1)
     axes[0].legend(loc="upper right")
-    axes[-1].set_xscale("symlog", linthresh=10)
+    # Thresholds are counts >= 1: a log axis from just below the smallest (no negative
+    # half, as a symlog axis would show), with plain-number tick labels.
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    marks = [v for v in (best, paper_cut) if v is not None]
+    finite = np.concatenate([x, np.asarray(marks, dtype=float)])
+    finite = finite[np.isfinite(finite) & (finite > 0)]
+    lo = float(finite.min()) if finite.size else 1.0
+    hi = float(finite.max()) if finite.size else 10.0
+    axes[2].yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axes[2].yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axes[2].yaxis.set_minor_formatter(NullFormatter())
+    axes[-1].set_xscale("log")
+    axes[-1].set_xlim(lo / 1.25, max(hi, lo * 2) * 1.25)
+    axes[-1].xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axes[-1].xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axes[-1].xaxis.set_minor_formatter(NullFormatter())
     axes[-1].set_xlabel(xlabel)
     return np.asarray(axes)
 

@@ -20,7 +20,8 @@ import pandas as pd
 
 from ctcbook.survival import CoxResult, ModelError, cox
 
-__all__ = ["landmark", "counting_process", "cox_time_varying"]
+__all__ = ["landmark", "counting_process", "cox_time_varying", "TIMEPOINT_ANALYSES",
+           "compare_timepoint_analyses"]
 
 
 def _require(data: pd.DataFrame, columns: Sequence[str]) -> None:
@@ -234,3 +235,87 @@ def cox_time_varying(
     long = counting_process(data, duration, event, marker, marker_day, covariates)
     long = long.rename(columns={"marker": marker})
     return cox(long, "stop", "event", [marker, *covariates], ties=ties, start="start")
+
+
+#: The analyses of :func:`compare_timepoint_analyses`: key -> display label.
+TIMEPOINT_ANALYSES: dict[str, str] = {
+    "naive_any": "Naive: any draw, from baseline",
+    "naive_first_follow_up": "Naive: first follow-up, from baseline",
+    "landmark": "Landmark",
+    "time_varying": "Time-varying Cox",
+}
+
+
+def compare_timepoint_analyses(
+    table: pd.DataFrame,
+    landmark_day: float | None = None,
+    endpoints: Sequence[str] = ("pfs", "os"),
+    marker: str = "her2_pos_first_follow_up",
+    marker_day: str = "day_first_follow_up",
+    any_marker: str = "her2_pos_any",
+) -> pd.DataFrame:
+    """Four hazard ratios of a marker measured after time zero, naive and honest.
+
+    For each endpoint: (1) ``any_marker`` ("positive at any draw") and (2) ``marker``
+    compared from time zero, as if known at baseline (both naive); (3) a landmark
+    analysis (:func:`landmark`) from ``landmark_day``; (4) a Cox model in which
+    ``marker`` switches on at ``marker_day`` (:func:`cox_time_varying`).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per patient (:func:`ctcbook.markers.patient_table`), with columns
+        ``<endpoint>_days`` and ``<endpoint>_event`` for every endpoint.
+    landmark_day : float, optional
+        Default: the last ``marker_day`` of the table (every draw known by then).
+    endpoints : sequence of str
+        Endpoint prefixes, e.g. ``("pfs", "os")``.
+    marker, marker_day, any_marker : str
+        The 0/1 marker (NaN = not measured), the day it was measured, and the
+        "positive at any draw" marker.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per endpoint and analysis (:data:`TIMEPOINT_ANALYSES`, in that order):
+        ``endpoint``, ``analysis`` (key), ``label``, ``patients`` (in the analysis;
+        the time-varying model uses every patient, an unmeasured marker counting as
+        negative), ``events``, ``hr``, ``hr_lower``, ``hr_upper`` (95% Wald), ``p``
+        (Wald), ``landmark_day`` and ``note`` (why a model could not be fitted, its
+        numbers then NaN).
+
+    References
+    ----------
+    .. [1] Anderson JR, Cain KC, Gelber RD. Analysis of survival by tumor response.
+       J Clin Oncol 1983;1:710-719.
+    .. [2] Suissa S. Immortal time bias in pharmaco-epidemiology. Am J Epidemiol
+       2008;167:492-499. doi:10.1093/aje/kwm324
+    """
+    if landmark_day is None:
+        landmark_day = float(table[marker_day].max())
+    rows = []
+    for ep in endpoints:
+        dur, ev = f"{ep}_days", f"{ep}_event"
+        lm = landmark(table, landmark_day, dur, ev, marker, marker_day)
+        fits: dict[str, tuple[pd.DataFrame, str, bool]] = {
+            "naive_any": (table.dropna(subset=[any_marker]), any_marker, False),
+            "naive_first_follow_up": (table.dropna(subset=[marker]), marker, False),
+            "landmark": (lm.dropna(subset=[marker]), marker, False),
+            "time_varying": (table, marker, True),
+        }
+        for key, (data, covariate, varying) in fits.items():
+            row = {"endpoint": ep, "analysis": key, "label": TIMEPOINT_ANALYSES[key],
+                   "patients": len(data), "events": int(data[ev].sum()),
+                   "landmark_day": float(landmark_day)}
+            try:
+                fit = (cox_time_varying(data, dur, ev, covariate, marker_day) if varying
+                       else cox(data, dur, ev, [covariate]))
+                s = fit.summary.iloc[0]
+                row.update(hr=float(s["hr"]), hr_lower=float(s["hr_lower"]),
+                           hr_upper=float(s["hr_upper"]), p=float(s["p"]), note="")
+            except ModelError as err:
+                row.update(hr=np.nan, hr_lower=np.nan, hr_upper=np.nan, p=np.nan, note=str(err))
+            rows.append(row)
+    cols = ["endpoint", "analysis", "label", "patients", "events", "hr", "hr_lower", "hr_upper",
+            "p", "landmark_day", "note"]
+    return pd.DataFrame(rows)[cols]

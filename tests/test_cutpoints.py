@@ -189,3 +189,55 @@ def test_maxstat_bad_arguments():
         maxstat([1, 2, 3], [1, 1, 1], [1, 2, 3], min_prop=0.9, max_prop=0.1)
     with pytest.raises(ValueError, match="missing"):
         maxstat([1, 2, 3], [1, 1, 1], [1, np.nan, 3])
+
+
+# ---------------------------------------------------------------- best_cutpoints
+
+
+def test_best_cutpoints_equals_direct_calls():
+    """best_cutpoints is maxstat + logrank_sweep per marker; compare with direct calls."""
+    from scipy import stats
+
+    from ctcbook.cutpoints import best_cutpoints
+
+    rng = np.random.default_rng(3)
+    n = 60
+    table = pd.DataFrame({
+        "t": rng.exponential(100, n).round() + 1,
+        "e": (rng.random(n) < 0.7).astype(int),
+        "a": rng.poisson(3, n).astype(float),
+        "b": rng.integers(0, 12, n).astype(float),
+    })
+    table.loc[[2, 5, 9], "b"] = np.nan
+    out = best_cutpoints(table, {"a": "Marker A", "b": "Marker B"}, "t", "e",
+                         n_permutations=500, seed=4)
+    assert list(out["marker"]) == ["a", "b"]
+    assert list(out["label"]) == ["Marker A", "Marker B"]
+    for _, row in out.iterrows():
+        d = table.dropna(subset=[row["marker"]])
+        ms = maxstat(d["t"], d["e"], d[row["marker"]], n_permutations=500, seed=4)
+        values = np.sort(d[row["marker"]].unique())
+        threshold = values[values > ms.cutpoint].min()
+        sweep = logrank_sweep(d["t"], d["e"], d[row["marker"]]).set_index("cutpoint")
+        assert row["n"] == len(d)
+        assert row["threshold"] == threshold
+        assert row["n_high"] == (d[row["marker"]] >= threshold).sum()
+        assert row["p_logrank"] == pytest.approx(sweep.loc[threshold, "p_value"], rel=1e-12)
+        assert row["statistic"] == ms.statistic
+        assert row["p_naive"] == pytest.approx(2 * stats.norm.sf(ms.statistic))
+        assert (row["p_lau92"], row["p_lau94"], row["p_permutation"]) == (
+            ms.p_lau92, ms.p_lau94, ms.p_permutation)
+        assert row["note"] == ""
+
+
+def test_best_cutpoints_marker_without_candidates_gives_a_note():
+    from ctcbook.cutpoints import best_cutpoints
+
+    table = pd.DataFrame({"t": [5.0, 8, 3, 9, 4, 7, 6, 2, 1, 10], "e": [1, 0, 1, 1, 0, 1, 1, 0, 1, 1],
+                          "flat": [0.0] * 10, "ok": np.arange(10.0)})
+    out = best_cutpoints(table, ["flat", "ok"], "t", "e", n_permutations=0)
+    flat = out.set_index("marker").loc["flat"]
+    assert np.isnan(flat["p_naive"]) and pd.isna(flat["n_high"])
+    assert "no candidate cutpoint" in flat["note"]
+    assert out.set_index("marker").loc["ok", "note"] == ""
+    assert str(out["n_high"].dtype) == "Int64"

@@ -162,3 +162,39 @@ def test_sensitivity(data):
     assert row["p_value"] == pytest.approx(logrank(t, e2, g).p_value)
     df = pd.DataFrame({"t": t, "e": e2, "g": g})
     assert np.log(row["hazard_ratio"]) == pytest.approx(cox(df, "t", "e", ["g"]).params.iloc[0], abs=1e-8)
+
+
+# ------------------------------------------------------------------ per endpoint
+
+
+def test_stability_and_summary_equal_direct_calls(data):
+    from ctcbook.resampling import stability, stability_summary
+
+    t, e, g = data
+    table = pd.DataFrame({"pfs_days": t, "pfs_event": e, "os_days": t * 2, "os_event": 1 - e,
+                          "grp": g.astype(float), "patient_id": [f"P{i:02d}" for i in range(t.size)]})
+    table.loc[3, "grp"] = np.nan  # left out
+    results = [stability(table, ep, group="grp", n_boot=300, n_permutations=2000, seed=8)
+               for ep in ("pfs", "os")]
+    summary = stability_summary(results)
+    assert list(summary["endpoint"]) == ["pfs", "os"]
+    d = table.dropna(subset=["grp"])
+    for r, (_, row) in zip(results, summary.iterrows(), strict=True):
+        ep = r.endpoint
+        args = (d[f"{ep}_days"], d[f"{ep}_event"], d["grp"])
+        boot = bootstrap(*args, n_boot=300, seed=8)
+        perm = permutation_logrank(*args, n_permutations=2000, seed=8)
+        sens = sensitivity(*args, ids=d["patient_id"])
+        assert r.bootstrap.summary.equals(boot.summary)
+        assert r.permutation == perm
+        assert r.sensitivity.equals(sens)
+        assert (r.n, r.n_group) == (len(d), int(d["grp"].sum()))
+        hr = boot.summary.set_index("quantity").loc["hazard_ratio"]
+        assert (row["hazard_ratio"], row["hr_lower"], row["hr_upper"]) == (
+            hr["estimate"], hr["ci_lower"], hr["ci_upper"])
+        assert (row["p_logrank"], row["p_permutation"]) == (perm.p_asymptotic, perm.p_value)
+        left = sens.loc[sens["change"] == "left out", "p_value"]
+        changed = sens.loc[sens["change"] == "outcome changed", "p_value"]
+        assert (row["p_left_out_min"], row["p_left_out_max"]) == (left.min(), left.max())
+        assert (row["p_changed_min"], row["p_changed_max"]) == (changed.min(), changed.max())
+        assert (row["n_boot"], row["n_permutations"]) == (300, perm.n_permutations)

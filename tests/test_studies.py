@@ -106,3 +106,30 @@ def test_exercise_continuous_marker_naive_error_is_inflated():
     s = res.summary.set_index("method")["rejection_rate"]
     assert s["p_naive"] > 0.2
     assert s["p_permutation"] < 0.05 + 3.5 * math.sqrt(0.05 * 0.95 / 300)
+
+
+def test_cutpoint_sweep_axis_starts_at_the_smallest_threshold():
+    """Thresholds are counts >= 1: no negative half of a symlog axis, plain tick labels."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ctcbook.cutpoints import logrank_sweep
+    from ctcbook.studies import plot_cutpoint_sweep
+
+    rng = np.random.default_rng(2)
+    marker = np.concatenate([np.zeros(20), rng.integers(1, 300, 30)]).astype(float)
+    sweep = logrank_sweep(rng.exponential(100, 50), rng.random(50) < 0.8, marker)
+    axes = plot_cutpoint_sweep(sweep, best=8.0, paper_cut=5)
+    try:
+        ax = axes[-1]
+        assert ax.get_xscale() == "log"
+        lo, hi = ax.get_xlim()
+        assert 0 < lo < sweep["cutpoint"].min() and hi > sweep["cutpoint"].max()
+        plt.gcf().canvas.draw()
+        labels = [t.get_text() for t in ax.get_xticklabels() if lo <= t.get_position()[0] <= hi]
+        assert "10" in labels and all(float(label) > 0 for label in labels)
+        assert not any(label.startswith(("−", "-")) for label in labels)
+    finally:
+        plt.close("all")

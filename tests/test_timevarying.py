@@ -195,3 +195,69 @@ def test_cox_time_varying_missing_outcome():
     df.loc["p1", "os_days"] = np.nan
     with pytest.raises(ModelError, match="missing"):
         cox_time_varying(df, "os_days", "os_event", "her2_pos_first_follow_up", "day_first_follow_up")
+
+
+# ------------------------------------------------------- compare_timepoint_analyses
+
+
+def _cohort_like(n: int = 80, seed: int = 5) -> pd.DataFrame:
+    """A simulated one-row-per-patient table with the book's column names."""
+    rng = np.random.default_rng(seed)
+    day = rng.integers(21, 29, n).astype(float)
+    day[rng.random(n) < 0.08] = np.nan
+    marker = np.where(np.isnan(day), np.nan, (rng.random(n) < 0.25) * 1.0)
+    base = (rng.random(n) < 0.2) * 1.0
+    out = pd.DataFrame({
+        "day_first_follow_up": day,
+        "her2_pos_first_follow_up": marker,
+        "her2_pos_any": np.fmax(base, np.nan_to_num(marker)),
+        "pfs_days": np.ceil(rng.exponential(250, n)),
+        "pfs_event": (rng.random(n) < 0.85).astype(int),
+    })
+    out["os_days"] = out["pfs_days"] + np.ceil(rng.exponential(200, n))
+    out["os_event"] = (rng.random(n) < 0.7).astype(int)
+    return out
+
+
+def test_compare_timepoint_analyses_equals_direct_calls():
+    from ctcbook.timevarying import TIMEPOINT_ANALYSES, compare_timepoint_analyses
+
+    t = _cohort_like()
+    out = compare_timepoint_analyses(t)
+    landmark_day = t["day_first_follow_up"].max()
+    assert list(out["analysis"]) == list(TIMEPOINT_ANALYSES) * 2
+    assert (out["landmark_day"] == landmark_day).all()
+    for ep in ("pfs", "os"):
+        dur, ev = f"{ep}_days", f"{ep}_event"
+        lm = landmark(t, landmark_day, dur, ev, "her2_pos_first_follow_up", "day_first_follow_up")
+        expected = {
+            "naive_any": (t.dropna(subset=["her2_pos_any"]), "her2_pos_any", None),
+            "naive_first_follow_up": (t.dropna(subset=["her2_pos_first_follow_up"]),
+                                      "her2_pos_first_follow_up", None),
+            "landmark": (lm.dropna(subset=["her2_pos_first_follow_up"]), "her2_pos_first_follow_up", None),
+            "time_varying": (t, "her2_pos_first_follow_up", "day_first_follow_up"),
+        }
+        rows = out[out["endpoint"] == ep].set_index("analysis")
+        for key, (data, marker, day) in expected.items():
+            fit = (cox_time_varying(data, dur, ev, marker, day) if day
+                   else cox(data, dur, ev, [marker]))
+            s = fit.summary.iloc[0]
+            row = rows.loc[key]
+            assert row["patients"] == len(data)
+            assert row["events"] == data[ev].sum()
+            for col in ("hr", "hr_lower", "hr_upper", "p"):
+                assert row[col] == pytest.approx(s[col], rel=1e-12)
+            assert row["note"] == ""
+
+
+def test_compare_timepoint_analyses_reports_a_model_that_cannot_be_fitted():
+    from ctcbook.timevarying import compare_timepoint_analyses
+
+    t = _cohort_like()
+    # no positive patient is still at risk after the landmark: the landmark model fails
+    early = t["her2_pos_first_follow_up"] == 1
+    t.loc[early, "pfs_days"] = 10.0
+    out = compare_timepoint_analyses(t, landmark_day=30.0, endpoints=["pfs"]).set_index("analysis")
+    assert out.loc["landmark", "note"] != ""
+    assert np.isnan(out.loc["landmark", "hr"])
+    assert out.loc["naive_any", "note"] == ""
