@@ -243,23 +243,26 @@ class ExplorerWidget(widgets.VBox):
         self.timings: list[dict[str, float]] = []
         lo, hi = THRESHOLD_RANGE
         style = {"description_width": "110px"}
+        # buttons as wide as their label: the default fixed width cuts long labels
+        # ("≥ 30% of CTCs H…", "≥ 50% of CTCs H…", "Progression-free …") with an ellipsis
+        buttons = {**style, "button_width": "auto"}
         layout = widgets.Layout(width="auto")
         self.controls = {
             "grouping": widgets.ToggleButtons(
                 options=[(v, k) for k, v in GROUPING_CHOICES.items()], value=grouping,
-                description="Group by", style=style),
+                description="Group by", style=buttons),
             "threshold": widgets.IntSlider(
                 value=int(threshold), min=lo, max=hi, step=1, description="CTC threshold",
                 continuous_update=True, style=style, layout=widgets.Layout(width="480px")),
             "her2_rule": widgets.ToggleButtons(
                 options=[(v, k) for k, v in HER2_RULE_CHOICES.items()], value=her2_rule,
-                description="HER2+ CTC rule", style=style),
+                description="HER2+ CTC rule", style=buttons),
             "timepoint": widgets.Dropdown(
                 options=[(TIMEPOINT_CHOICES[k], k) for k in timepoints_for(grouping)],
                 value=timepoint, description="Timepoint", style=style, layout=layout),
             "endpoint": widgets.ToggleButtons(
                 options=[(v, k) for k, v in ENDPOINT_CHOICES.items()], value=endpoint,
-                description="Endpoint", style=style),
+                description="Endpoint", style=buttons),
         }
         self.title = widgets.HTML()
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="700px"))
