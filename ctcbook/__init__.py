@@ -93,6 +93,7 @@ _API: dict[str, str] = {
     "guarantee_time_study": "studies",
     "simulate_power": "studies",
     "run_batches": "studies",
+    "summary_table": "studies",
     "bootstrap": "resampling",
     "permutation_logrank": "resampling",
     "sensitivity": "resampling",

@@ -32,7 +32,7 @@ import math
 import os
 import sys
 import time as _time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +51,8 @@ __all__ = [
     "guarantee_time_study",
     "simulate_trials",
     "simulate_power",
+    "SUMMARY_COLUMNS",
+    "summary_table",
 ]
 
 #: Days of the scheduled draws after the first follow-up (restaging every ~3 months).
@@ -771,6 +773,56 @@ def simulate_power(
                 "follow_up_days": follow_up_days, "seed": int(seed)}
     return StudyResult(pd.DataFrame(rows), pd.concat(frames, ignore_index=True), int(n_sim),
                        seconds, settings)
+
+
+# -------------------------------------------------------------------------- display
+
+#: Display name and format of the columns of the studies' summaries (and of derived ones).
+SUMMARY_COLUMNS: dict[str, tuple[str, str]] = {
+    "label": ("Method", "{}"),
+    "n": ("Patients", "{:.0f}"),
+    "hr": ("Hazard ratio", "{:g}"),
+    "rejection_rate": ("Type I error (nominal 5%)", "{:.3f}"),
+    "mc_se": ("Monte Carlo SE", "{:.3f}"),
+    "hr_at_mean": ("Hazard ratio at the mean", "{:.2f}"),
+    "mean_events": ("Mean events", "{:.1f}"),
+    "power": ("Power (simulated)", "{:.3f}"),
+    "schoenfeld": ("Power (Schoenfeld)", "{:.3f}"),
+    "n_sim": ("Simulated studies", "{:.0f}"),
+}
+
+
+def summary_table(
+    summary: pd.DataFrame,
+    columns: Sequence[str],
+    labels: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """A study's summary for display: chosen columns, readable names, numbers as text.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        A :class:`StudyResult` ``summary`` (or any frame with columns of
+        :data:`SUMMARY_COLUMNS`).
+    columns : sequence of str
+        The columns to show, in order.
+    labels : mapping of str to str, optional
+        Display names overriding :data:`SUMMARY_COLUMNS` (e.g. another nominal level).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Strings (NaN as ""), columns renamed, a fresh 0..n-1 index; pass it to
+        :func:`ctcbook.tables.html_table`.
+    """
+    labels = dict(labels or {})
+    out = {}
+    for col in columns:
+        name, fmt = SUMMARY_COLUMNS.get(col, (col, "{}"))
+        out[labels.get(col, name)] = [
+            "" if isinstance(v, float) and np.isnan(v) else fmt.format(v) for v in summary[col]
+        ]
+    return pd.DataFrame(out)
 
 
 # ------------------------------------------------------------------------- figures

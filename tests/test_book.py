@@ -105,3 +105,20 @@ def test_a_students_cohort_changes_every_notebook_page(built_book, root, tmp_pat
     assert not unchanged, f"pages identical on another cohort: {unchanged}"
     first = article_text(student / "notebooks" / notebook_pages[0].name)
     assert "synthetic cohort" in first
+
+
+TABLE_TAG = re.compile(r"<table\b[^>]*>", re.IGNORECASE)
+CLASS_ATTR = re.compile(r"""\bclass\s*=\s*["']([^"']*)["']""", re.IGNORECASE)
+
+
+def test_no_page_shows_a_raw_pandas_table(built_book):
+    """Tables are rendered with ``cb.html_table`` (no index, readable headers), never as a
+    DataFrame repr: every ``<table>`` of class ``dataframe`` also has ``ctcbook-table``."""
+    offenders = {}
+    for page in sorted(built_book.rglob("*.html")):
+        for tag in TABLE_TAG.findall(page.read_text(encoding="utf-8")):
+            match = CLASS_ATTR.search(tag)
+            classes = match.group(1).split() if match else []
+            if "dataframe" in classes and "ctcbook-table" not in classes:
+                offenders.setdefault(str(page.relative_to(built_book)), []).append(tag)
+    assert not offenders, f"raw pandas tables (use cb.html_table): {offenders}"

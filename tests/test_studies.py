@@ -133,3 +133,17 @@ def test_cutpoint_sweep_axis_starts_at_the_smallest_threshold():
         assert not any(label.startswith(("−", "-")) for label in labels)
     finally:
         plt.close("all")
+
+
+def test_summary_table_names_and_formats_the_columns():
+    from ctcbook.studies import summary_table
+
+    summary = pd.DataFrame({"label": ["Naive", "Landmark"], "n": [52, 200],
+                            "rejection_rate": [0.1234, np.nan], "hr_at_mean": [0.6789, 1.0]})
+    out = summary_table(summary, ["n", "label", "rejection_rate", "hr_at_mean"],
+                        labels={"rejection_rate": "Type I error (nominal 1%)"})
+    assert list(out.columns) == ["Patients", "Method", "Type I error (nominal 1%)",
+                                 "Hazard ratio at the mean"]
+    assert out.to_dict("list") == {"Patients": ["52", "200"], "Method": ["Naive", "Landmark"],
+                                   "Type I error (nominal 1%)": ["0.123", ""],
+                                   "Hazard ratio at the mean": ["0.68", "1.00"]}
