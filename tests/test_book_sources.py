@@ -1,0 +1,46 @@
+"""The book's sources: every bibliography entry is traceable, every citation resolves."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIB = ROOT / "book" / "references.bib"
+
+
+def bib_entries() -> dict[str, str]:
+    text = BIB.read_text(encoding="utf-8")
+    starts = [m for m in re.finditer(r"^@\w+\{([^,]+),", text, flags=re.MULTILINE)]
+    entries = {}
+    for i, m in enumerate(starts):
+        end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
+        entries[m.group(1).strip()] = text[m.start():end]
+    return entries
+
+
+def test_every_entry_has_a_doi_or_pmid():
+    entries = bib_entries()
+    assert len(entries) >= 20
+    missing = [
+        key for key, body in entries.items()
+        if not re.search(r"^\s*(doi\s*=\s*\{10\.\d{4,}/\S+\}|pmid\s*=\s*\{\d+\})", body,
+                         flags=re.MULTILINE | re.IGNORECASE)
+    ]
+    assert not missing, f"entries without a DOI or PMID: {missing}"
+
+
+def test_keys_are_unique():
+    keys = re.findall(r"^@\w+\{([^,]+),", BIB.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    assert len(keys) == len(set(keys))
+
+
+def test_every_citation_in_the_book_is_in_the_bibliography():
+    keys = set(bib_entries())
+    cited = set()
+    sources = list((ROOT / "book").glob("*.md")) + list((ROOT / "notebooks").glob("*.ipynb"))
+    for path in sources:
+        for group in re.findall(r"\{cite(?::[a-z]+)?\}`([^`]+)`", path.read_text(encoding="utf-8")):
+            cited.update(k.strip() for k in group.split(","))
+    assert cited, "no citations found"
+    assert cited <= keys, f"cited but not in references.bib: {sorted(cited - keys)}"
