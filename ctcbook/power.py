@@ -201,6 +201,11 @@ def sample_size(hr: Any, prevalence: Any, alpha: float = 0.05, power: float = 0.
     -------
     float or ndarray
         ``ceil(D / P(event))`` with the unrounded D.
+
+    References
+    ----------
+    .. [1] Schoenfeld DA. Sample-size formula for the proportional-hazards regression
+       model. Biometrics 1983;39:499-503. doi:10.2307/2531021
     """
     d = schoenfeld_events(hr, prevalence, alpha, power, sides, exact=True)
     pe = event_probability(hr, prevalence, median_negative_days, accrual_days, follow_up_days)
@@ -219,12 +224,26 @@ def sample_size_table(
 ) -> pd.DataFrame:
     """Events and patients for a grid of hazard ratios and prevalences.
 
+    Parameters
+    ----------
+    hrs, prevalences : sequence of float
+        The hazard ratios to detect and the shares of marker-positive patients.
+    alpha, power : float
+        Two-sided level and power, as in :func:`schoenfeld_events`.
+    median_negative_days, accrual_days, follow_up_days : float
+        The design, as in :func:`event_probability`.
+
     Returns
     -------
     pandas.DataFrame
         One row per (``hr``, ``prevalence``): ``events`` (Schoenfeld, rounded up),
         ``event_probability`` and ``patients`` (rounded up), and ``positive_patients``
         (the expected number of marker-positive patients among them).
+
+    References
+    ----------
+    .. [1] Schoenfeld DA. Sample-size formula for the proportional-hazards regression
+       model. Biometrics 1983;39:499-503. doi:10.2307/2531021
     """
     h, p = np.meshgrid(np.asarray(hrs, float), np.asarray(prevalences, float), indexing="ij")
     h, p = h.ravel(), p.ravel()

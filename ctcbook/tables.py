@@ -244,10 +244,20 @@ def follow_up(table: pd.DataFrame) -> dict[str, float]:
 
     Also the reverse Kaplan-Meier median (censoring as the event), in days.
 
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per patient with ``os_days`` and ``os_event``.
+
     Returns
     -------
     dict
         ``median_days``, ``min_days``, ``max_days``, ``reverse_km_median_days``.
+
+    References
+    ----------
+    .. [1] Schemper M, Smith TL. A note on quantifying follow-up in studies of failure
+       time. Control Clin Trials 1996;17:343-346. doi:10.1016/0197-2456(96)00075-X
     """
     t = table["os_days"].astype(float)
     rev = median_survival(t, 1 - table["os_event"].astype(int))
