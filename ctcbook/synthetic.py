@@ -765,26 +765,27 @@ def _conditioned_post(seed: int, c: _Conditioned, pr: _Progression, k: int) -> n
     raise RuntimeError("rejection sampling of survival did not finish")  # pragma: no cover
 
 
-def _pfs_stats(c: _Conditioned, pfs: np.ndarray, ev: np.ndarray) -> dict[str, float] | None:
-    t, e = pfs[c.has_fu], ev[c.has_fu]
+def _endpoint_stats(c: _Conditioned, times: np.ndarray, ev: np.ndarray,
+                    endpoint: str) -> dict[str, float] | None:
+    """Log-rank p and the multivariate Cox p-values and HRs of one endpoint (pfs/os)."""
+    t, e = times[c.has_fu], ev[c.has_fu]
     fit = _cox_wald(t, e, c.x)
     if fit is None:
         return None
     b, pv = fit
-    return {"logrank_pfs": _logrank_p(t, e, c.x[:, 0]), "cox_pfs_her2": pv[0],
-            "cox_pfs_ctc": pv[1], "cox_pfs_prior": pv[2],
-            "hr_pfs_her2": math.exp(b[0]), "hr_pfs_ctc": math.exp(b[1]), "hr_pfs_prior": math.exp(b[2])}
+    out = {f"logrank_{endpoint}": _logrank_p(t, e, c.x[:, 0])}
+    for k, name in enumerate(("her2", "ctc", "prior")):
+        out[f"cox_{endpoint}_{name}"] = pv[k]
+        out[f"hr_{endpoint}_{name}"] = math.exp(b[k])
+    return out
+
+
+def _pfs_stats(c: _Conditioned, pfs: np.ndarray, ev: np.ndarray) -> dict[str, float] | None:
+    return _endpoint_stats(c, pfs, ev, "pfs")
 
 
 def _os_stats(c: _Conditioned, os_: np.ndarray, ev: np.ndarray) -> dict[str, float] | None:
-    t, e = os_[c.has_fu], ev[c.has_fu]
-    fit = _cox_wald(t, e, c.x)
-    if fit is None:
-        return None
-    b, pv = fit
-    return {"logrank_os": _logrank_p(t, e, c.x[:, 0]), "cox_os_her2": pv[0],
-            "cox_os_ctc": pv[1], "cox_os_prior": pv[2],
-            "hr_os_her2": math.exp(b[0]), "hr_os_ctc": math.exp(b[1]), "hr_os_prior": math.exp(b[2])}
+    return _endpoint_stats(c, os_, ev, "os")
 
 
 def _pfs_accept(s: dict[str, float] | None, pt: dict[str, float]) -> bool:
