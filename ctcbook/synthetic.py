@@ -2,9 +2,9 @@
 
 The patient-level data of Hayashi et al. (2012) are not public. The book ships a
 **synthetic** cohort of 52 patients drawn from the generative model below and
-calibrated so that every number the abstract reports is reproduced (exactly for
-counts and follow-up, within a factor of 2 for p-values). Nothing in a synthetic
-cohort is evidence about real patients.
+calibrated so that every number the abstract reports is reproduced as printed
+(counts and follow-up exactly, p-values to the printed three decimals). Nothing in a
+synthetic cohort is evidence about real patients.
 
 The generative model (``ModelParams`` holds every number)
 -----------------------------------------------------------
@@ -45,24 +45,34 @@ CTCs (CellSearch, per 7.5 mL), a Poisson-lognormal model with a patient effect:
 * the first follow-up draw is on day 21..28 (uniform); it is missing when the patient
   died before it, or at random with probability 0.03 (missed draw).
 
-Survival (days from the baseline draw), proportional hazards with Weibull baselines
-and a shared log-normal frailty ``W = exp(0.5 * Normal(0, 1))``:
+Survival (days from the baseline draw; model version 2), proportional hazards with
+Weibull baselines and a shared log-normal frailty ``W = exp(0.5 * Normal(0, 1))``. The
+covariates of every hazard are the number of prior therapies, >= 5 CTCs at baseline,
+>= 5 CTCs at first follow-up and HER2-positive CTCs (>= 1) at first follow-up (the
+latent first follow-up draw, also when it is missing):
 
-* time to progression: Weibull (shape 1.2, median 450 days for the reference
-  patient: no prior therapy, < 5 CTCs, no HER2+ CTC, frailty 1), log-hazard ratios
-  0.32 per prior therapy, 0.35 for >= 5 CTCs at baseline, 1.50 for HER2-positive CTCs
-  (>= 1) at first follow-up (the latent first follow-up count, also when the draw is
-  missing);
-* death without progression: Weibull (shape 1.0, median 4000 days), the OS
+* progression (when it happens): Weibull shape 1.2, median 420 days for the reference
+  patient (no prior therapy, none of the three markers, frailty 1), log-hazard ratios
+  0.25 per prior therapy, 0.20 (baseline CTCs), 0.85 (follow-up CTCs), 1.00 (HER2+
+  CTCs): the count at first follow-up carries more prognosis than the baseline count,
+  as Hayes et al. (2006) report;
+* progression is **found** at the first restaging visit after it happens; visits are
+  every 63 days (9 weeks), each moved by up to +-7 days, so no progression is found
+  before day 56 (a death before the visit is the PFS event);
+* death without progression: Weibull (shape 1.0, median 6000 days), the death
   log-hazard ratios;
-* survival after progression: Weibull (shape 1.1, median 1100 days), log-hazard
-  ratios 0.40 per prior therapy, 0.80 for >= 5 CTCs at baseline, 0.50 for
-  HER2-positive CTCs at first follow-up;
-* PFS = min(progression, death), OS = death, both censored at the administrative
-  censoring time: uniform accrual over 900 days, analysis 380 days after the last
-  enrolment (censoring times 380..1280 days). Times are rounded up to whole days.
-  Overall (seed-averaged) this gives a median PFS of about 6 months, a median OS of
-  about 19 months and about 60% deaths during follow-up.
+* survival after progression (from when it happens): Weibull (shape 1.4, median 1000
+  days), log-hazard ratios 0.30 per prior therapy, 0.40 (baseline CTCs), 0.75 (follow-up
+  CTCs), 0.40 (HER2+ CTCs). The shared frailty and covariates make PFS and OS
+  dependent (rank correlation about 0.55 among patients with both events);
+* OS = death; PFS = the earlier of the visit that finds progression and death. A patient
+  alive at the administrative censoring time (uniform accrual over 700 days, analysis
+  580 days after the last enrolment: 580..1280 days) is censored there for OS and at the
+  last restaging visit before it for PFS. PFS <= OS always.
+  Overall (n = 20,000) this gives a median PFS of about 6.4 months, a median OS of about
+  23 months, about 92% PFS events and 60% deaths during follow-up, a median follow-up
+  of about 634 days, and, by >= 5 CTCs at first follow-up, median OS 12 vs 29 months
+  (Cristofanilli et al. 2004: 8.2 vs > 18 months).
 
 The shipped cohort (``data/``)
 ------------------------------
@@ -74,17 +84,23 @@ patients with a first follow-up draw are HER2-positive there; exactly 3 first
 follow-up draws are missing, one because the patient died before it (survival drawn
 conditionally on death without progression before the draw day) and two missed at
 random (the others' survival is drawn conditionally on being alive at their draw).
-The survival draws are indexed (``pfs_draw``, ``os_draw``); ``calibrate`` searches
-them, in order, for the first that puts every published p-value within a factor of 2
-on the same side of 0.05 with the published direction. Finally, all times (PFS and OS
-together) go through one strictly increasing map to whole days
-(``rescale_times``) that sets the observed OS times to minimum 18, median 655.0 and
-maximum 1275 days (the paper's follow-up). Log-rank tests and Cox models depend on
-the times only through their order, which the map keeps (ties included), so it does
-not change any p-value or hazard ratio.
 
-Regenerate the shipped files (seconds, byte-identical): ``python -m ctcbook.synthetic
---out data``. Re-run the search (minutes): ``python -m ctcbook.synthetic --calibrate``.
+``calibrate`` then re-draws single patients' survival from the model (a greedy search:
+a re-draw is kept when the distance to the paper does not grow) until every p-value
+the abstract prints is reproduced **as printed** (three decimals, and not below 0.001,
+so the book prints 0.001 where the paper does), every hazard ratio is > 1, the two
+effects the abstract does not report stay non-significant, and the time map below
+stretches times by at most 15%. The kept re-draws are recorded in
+``shipped_calibration.yaml`` (``SHIPPED_SPEC``), so rebuilding replays them without
+searching. Finally, all times (PFS and OS together) go through one strictly
+increasing map to whole days (``rescale_times``) that sets the observed OS times to
+minimum 18, median 655.0 and maximum 1275 days (the paper's follow-up). Log-rank
+tests and Cox models depend on the times only through their order, which the map
+keeps (ties included), so it does not change any p-value or hazard ratio.
+
+Regenerate the shipped files (about a second, byte-identical): ``python -m
+ctcbook.synthetic --out data``. Re-run the search (about a minute):
+``python -m ctcbook.synthetic --calibrate`` (add ``--record`` to write its outcome).
 """
 
 from __future__ import annotations
@@ -115,10 +131,12 @@ __all__ = [
 ]
 
 #: Version of the generative model; bump it whenever a change alters any draw.
-MODEL_VERSION = "1.0"
+MODEL_VERSION = "2.0"
 
 #: The command that rebuilds the shipped cohort (recorded in ``data/cohort.yaml``).
 REGENERATE_COMMAND = "python -m ctcbook.synthetic --out data"
+#: The command that re-runs the calibration search (prints the spec to record).
+CALIBRATE_COMMAND = "python -m ctcbook.synthetic --calibrate"
 
 PRIMARY_LEVELS = ("negative", "positive", "unknown")
 THERAPIES = ("chemotherapy", "endocrine", "anti_her2", "combination", "other")
@@ -165,17 +183,22 @@ class ModelParams:
     # --- survival -----------------------------------------------------------------
     frailty_sd: float = 0.5
     progression_shape: float = 1.2
-    progression_median_days: float = 450.0
-    #: log-HR of progression: per prior therapy, >= 5 CTCs at baseline, HER2+ CTC at follow-up
-    progression_log_hr: tuple[float, float, float] = (0.32, 0.35, 1.50)
+    progression_median_days: float = 420.0
+    #: log-HR of progression: per prior therapy, >= 5 CTCs at baseline, >= 5 CTCs at
+    #: first follow-up, HER2+ CTC at first follow-up
+    progression_log_hr: tuple[float, float, float, float] = (0.25, 0.20, 0.85, 1.00)
     death_shape: float = 1.0
-    death_median_days: float = 4000.0
-    post_progression_shape: float = 1.1
-    post_progression_median_days: float = 1100.0
-    #: log-HR of death: per prior therapy, >= 5 CTCs at baseline, HER2+ CTC at follow-up
-    death_log_hr: tuple[float, float, float] = (0.40, 0.80, 0.50)
-    accrual_days: float = 900.0
-    extra_follow_up_days: float = 380.0
+    death_median_days: float = 6000.0
+    post_progression_shape: float = 1.4
+    post_progression_median_days: float = 1000.0
+    #: log-HR of death (without progression and after it), in the same order
+    death_log_hr: tuple[float, float, float, float] = (0.30, 0.40, 0.75, 0.40)
+    #: restaging (imaging) visits every this many days, each moved by up to +-jitter days;
+    #: progression is found at the first visit after it happens
+    assessment_interval_days: int = 63
+    assessment_jitter_days: int = 7
+    accrual_days: float = 700.0
+    extra_follow_up_days: float = 580.0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain lists and numbers (YAML-safe), field order."""
@@ -291,14 +314,26 @@ def _weibull(rng: np.random.Generator, shape: float, median: float, log_hr: np.n
 @dataclass
 class _Progression:
     frailty: np.ndarray  # log frailty
-    prog: np.ndarray
+    prog: np.ndarray  # latent progression (when it happens, not when it is found)
     death0: np.ndarray  # death without progression (latent)
     censor: np.ndarray
+    visits: np.ndarray  # (n, k) restaging visit days, increasing in each row
 
 
 def _linear_predictors(p: ModelParams, pat: _Patients, mk: _Markers) -> tuple[np.ndarray, np.ndarray]:
-    x = np.column_stack([pat.prior, mk.count0 >= 5, mk.her2_1 >= 1]).astype(float)
+    x = np.column_stack([pat.prior, mk.count0 >= 5, mk.count1 >= 5, mk.her2_1 >= 1]).astype(float)
     return x @ np.asarray(p.progression_log_hr), x @ np.asarray(p.death_log_hr)
+
+
+def _draw_visits(rng: np.random.Generator, p: ModelParams, n: int) -> np.ndarray:
+    """Restaging visit days ``k * interval + jitter`` (k = 1, 2, ...) past the longest
+    possible follow-up (``accrual_days + extra_follow_up_days``)."""
+    step, jit = int(p.assessment_interval_days), int(p.assessment_jitter_days)
+    if step < 1 or jit < 0 or 2 * jit >= step:
+        raise ValueError("need assessment_interval_days >= 1 and 0 <= 2 * jitter < interval")
+    k = int(math.ceil((p.accrual_days + p.extra_follow_up_days + jit) / step)) + 1
+    planned = step * np.arange(1, k + 1, dtype=np.int64)
+    return planned[None, :] + rng.integers(-jit, jit + 1, size=(n, k))
 
 
 def _draw_progression(rng: np.random.Generator, p: ModelParams, lp_prog: np.ndarray,
@@ -309,7 +344,8 @@ def _draw_progression(rng: np.random.Generator, p: ModelParams, lp_prog: np.ndar
     death0 = _weibull(rng, p.death_shape, p.death_median_days, lp_death + frailty)
     entry = rng.random(n) * p.accrual_days
     censor = p.accrual_days + p.extra_follow_up_days - entry
-    return _Progression(frailty, prog, death0, censor)
+    visits = _draw_visits(rng, p, n)
+    return _Progression(frailty, prog, death0, censor, visits)
 
 
 def _redraw_progression(rng: np.random.Generator, p: ModelParams, lp_prog: np.ndarray,
@@ -334,12 +370,39 @@ def _redraw_progression(rng: np.random.Generator, p: ModelParams, lp_prog: np.nd
     raise RuntimeError("rejection sampling of survival did not finish")  # pragma: no cover
 
 
+def _first_visit_after(visits: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Day of the first visit on or after ``t`` (inf when none), row by row."""
+    after = visits >= t[:, None]
+    found = after.any(axis=1)
+    day = visits[np.arange(len(t)), np.argmax(after, axis=1)].astype(float)
+    return np.where(found, day, np.inf)
+
+
+def _last_visit_before(visits: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Day of the last visit on or before ``t`` (0 when none), row by row."""
+    before = visits <= t[:, None]
+    k = before.sum(axis=1)
+    day = visits[np.arange(len(t)), np.maximum(k - 1, 0)].astype(float)
+    return np.where(k > 0, day, 0.0)
+
+
 def _outcomes(pr: _Progression, post: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Observed (pfs, pfs_event, os, os_event) in (continuous) days."""
-    first = np.minimum(pr.prog, pr.death0)
-    death = np.where(pr.death0 <= pr.prog, pr.death0, pr.prog + post)
-    pfs = np.minimum(first, pr.censor)
+    """Observed (pfs, pfs_event, os, os_event) in days.
+
+    Death (without progression, or progression + survival after it) happens in
+    continuous time. Progression is *found* at the first restaging visit after it
+    happened; a death before that visit is the PFS event. A patient alive without
+    documented progression at the censoring time is censored for PFS at the last
+    visit before it (the last assessment without progression) and for OS at the
+    censoring time (last contact).
+    """
+    progressed = pr.prog < pr.death0
+    death = np.where(progressed, pr.prog + post, pr.death0)
+    found = np.where(progressed, _first_visit_after(pr.visits, pr.prog), np.inf)
+    first = np.minimum(found, death)
     pfs_event = (first <= pr.censor).astype(np.int64)
+    last = _last_visit_before(pr.visits, pr.censor)
+    pfs = np.where(pfs_event == 1, first, np.where(last > 0, last, pr.censor))
     os_ = np.minimum(death, pr.censor)
     os_event = (death <= pr.censor).astype(np.int64)
     return pfs, pfs_event, os_, os_event
@@ -551,20 +614,22 @@ def _norm_sf2(z: float) -> float:
 
 
 def _logrank_p(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> float:
-    """Two-group log-rank test p-value (handles ties)."""
-    t = time[event == 1]
-    uniq = np.unique(t)
-    o_minus_e = 0.0
-    var = 0.0
-    for u in uniq:
-        at_risk = time >= u
-        n_ = at_risk.sum()
-        n1 = (at_risk & (group == 1)).sum()
-        d = ((time == u) & (event == 1)).sum()
-        d1 = ((time == u) & (event == 1) & (group == 1)).sum()
-        o_minus_e += d1 - d * n1 / n_
-        if n_ > 1:
-            var += d * (n1 / n_) * (1 - n1 / n_) * (n_ - d) / (n_ - 1)
+    """Two-group log-rank test p-value (handles ties; hypergeometric variance)."""
+    ev = event == 1
+    uniq = np.unique(time[ev])
+    if len(uniq) == 0:
+        return 1.0
+    srt = np.sort(time)
+    srt1 = np.sort(time[group == 1])
+    n_ = len(time) - np.searchsorted(srt, uniq, side="left")
+    n1 = len(srt1) - np.searchsorted(srt1, uniq, side="left")
+    pos = np.searchsorted(uniq, time[ev])
+    d = np.bincount(pos, minlength=len(uniq)).astype(float)
+    d1 = np.bincount(pos, weights=(group[ev] == 1).astype(float), minlength=len(uniq))
+    o_minus_e = float(np.sum(d1 - d * n1 / n_))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        v = np.where(n_ > 1, d * (n1 / n_) * (1 - n1 / n_) * (n_ - d) / (n_ - 1), 0.0)
+    var = float(v.sum())
     if var <= 0:
         return 1.0
     chi2 = o_minus_e**2 / var
@@ -572,14 +637,26 @@ def _logrank_p(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> float:
 
 
 def _cox_wald(time: np.ndarray, event: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Cox model (Breslow ties; equals Efron without ties): coefficients and Wald p-values.
+    """Cox model with Efron's ties: coefficients and Wald p-values (as lifelines and R).
 
     Returns None when Newton-Raphson does not converge to finite estimates.
+
+    References
+    ----------
+    .. [1] Efron B. The efficiency of Cox's likelihood function for censored data.
+       J Am Stat Assoc 1977;72:557-565.
     """
     order = np.argsort(-time, kind="stable")
-    t, e, x = time[order], event[order], x[order]
+    t, e, x = time[order], event[order] == 1, x[order]
     # risk set of row i = rows 0..last[i] (all with time >= t_i)
     last = np.searchsorted(-t, -t, side="right") - 1
+    # Efron: the j-th (0-based) of the d events tied at one time removes j/d of their weight
+    ev_idx = np.flatnonzero(e)
+    grp = last[ev_idx]  # one id per distinct event time
+    uniq, inv, d = np.unique(grp, return_inverse=True, return_counts=True)
+    first_of = np.r_[0, np.cumsum(d)[:-1]]
+    rank = np.arange(len(ev_idx)) - first_of[inv]  # ev_idx is sorted by grp (times descending)
+    frac = (rank / d[inv])[:, None]
     p = x.shape[1]
     beta = np.zeros(p)
 
@@ -587,14 +664,22 @@ def _cox_wald(time: np.ndarray, event: np.ndarray, x: np.ndarray) -> tuple[np.nd
         eta = x @ b
         c = eta.max()
         w = np.exp(eta - c)
-        s0 = np.cumsum(w)[last]
-        s1 = np.cumsum(w[:, None] * x, axis=0)[last]
-        s2 = np.cumsum(w[:, None, None] * x[:, :, None] * x[:, None, :], axis=0)[last]
-        ev = e == 1
-        ll = float(np.sum(eta[ev] - c - np.log(s0[ev])))
-        mean = s1[ev] / s0[ev, None]
-        grad = np.sum(x[ev] - mean, axis=0)
-        hess = np.sum(s2[ev] / s0[ev, None, None] - mean[:, :, None] * mean[:, None, :], axis=0)
+        wx = w[:, None] * x
+        wxx = wx[:, :, None] * x[:, None, :]
+        s0 = np.cumsum(w)[grp]
+        s1 = np.cumsum(wx, axis=0)[grp]
+        s2 = np.cumsum(wxx, axis=0)[grp]
+        t0 = np.bincount(inv, weights=w[ev_idx])[inv]
+        t1 = np.stack([np.bincount(inv, weights=wx[ev_idx, k]) for k in range(p)], axis=1)[inv]
+        flat = wxx[ev_idx].reshape(len(ev_idx), p * p)
+        t2 = np.stack([np.bincount(inv, weights=flat[:, k], minlength=len(uniq))
+                       for k in range(p * p)], axis=1)[inv].reshape(-1, p, p)
+        den = s0 - frac[:, 0] * t0
+        mean = (s1 - frac * t1) / den[:, None]
+        ll = float(np.sum(eta[ev_idx] - c - np.log(den)))
+        grad = np.sum(x[ev_idx] - mean, axis=0)
+        hess = np.sum((s2 - frac[:, :, None] * t2) / den[:, None, None]
+                      - mean[:, :, None] * mean[:, None, :], axis=0)
         return ll, grad, hess
 
     ll, grad, hess = parts(beta)
@@ -676,11 +761,66 @@ def _p_targets() -> dict[str, float]:
     }
 
 
-def _p_ok(ours: float, paper: float) -> bool:
-    """Within a factor of 2 of the paper and on the same side of 0.05."""
+def _p_window(paper: float) -> tuple[float, float]:
+    """The p-values that print as ``paper`` at the abstract's three decimals.
+
+    Not below 0.001 either, so the book's ``format_p`` prints ``0.001`` (not
+    ``< 0.001``) where the abstract prints 0.001. A margin of 1e-5 inside each edge
+    keeps tiny numerical differences between implementations (the search's numpy
+    statistics, lifelines, ``ctcbook.survival``) from changing the printed value.
+    """
+    return max(paper - 0.0005, 0.001) + 1e-5, paper + 0.0005 - 1e-5
+
+
+def _p_miss(ours: float, paper: float) -> float:
+    """How far ``ours`` is from printing as ``paper``: log10 distance to the window (0 inside)."""
     if not (ours > 0 and math.isfinite(ours)):
-        return False
-    return abs(math.log10(ours) - math.log10(paper)) <= 0.3 and ((ours < 0.05) == (paper < 0.05))
+        return 10.0
+    lo, hi = _p_window(paper)
+    if ours < lo:
+        return math.log10(lo / ours)
+    if ours > hi:
+        return math.log10(ours / hi)
+    return 0.0
+
+
+#: The largest stretch of the time map between its anchors that the search accepts
+#: (``rescale_times`` then moves a restaging visit by at most about a week).
+MAX_MAP_STRETCH = 1.15
+#: The effects the abstract does not report as significant must keep p above this.
+UNREPORTED_MIN_P = 0.051
+
+
+def _map_stretch(os_raw: np.ndarray) -> float:
+    """Largest |log10 slope| of the time map between the OS minimum, median and maximum."""
+    t = PAPER_TARGETS
+    srt = np.sort(os_raw)
+    n = len(srt)
+    med = srt[n // 2] if n % 2 else (srt[n // 2 - 1] + srt[n // 2]) / 2
+    if not (srt[0] < med < srt[-1]):
+        return math.inf
+    s1 = (t["os_median_days"] - t["os_min_days"]) / (med - srt[0])
+    s2 = (t["os_max_days"] - t["os_median_days"]) / (srt[-1] - med)
+    return max(abs(math.log10(s1)), abs(math.log10(s2)))
+
+
+def _objective(s: dict[str, float] | None, os_raw: np.ndarray) -> float:
+    """0 when every published p-value prints as in the abstract, every HR > 1, the
+    unreported effects have p > ``UNREPORTED_MIN_P`` and the time map stretches little;
+    else a positive distance (sum of log10 misses)."""
+    if s is None:
+        return math.inf
+    miss = sum(_p_miss(s[k], v) for k, v in _p_targets().items())
+    for ep in ("pfs", "os"):
+        for name in ("her2", "ctc", "prior"):
+            hr = s[f"hr_{ep}_{name}"]
+            if hr <= 1:
+                miss += 1.0 + abs(math.log10(hr))
+    for key in ("cox_pfs_ctc", "cox_os_her2"):
+        if s[key] < UNREPORTED_MIN_P:
+            miss += math.log10(UNREPORTED_MIN_P / s[key])
+    miss += max(0.0, _map_stretch(os_raw) - math.log10(MAX_MAP_STRETCH))
+    return miss
 
 
 @dataclass
@@ -788,30 +928,49 @@ def _os_stats(c: _Conditioned, os_: np.ndarray, ev: np.ndarray) -> dict[str, flo
     return _endpoint_stats(c, os_, ev, "os")
 
 
-def _pfs_accept(s: dict[str, float] | None, pt: dict[str, float]) -> bool:
-    return (s is not None
-            and _p_ok(s["logrank_pfs"], pt["logrank_pfs"])
-            and _p_ok(s["cox_pfs_her2"], pt["cox_pfs_her2"])
-            and _p_ok(s["cox_pfs_prior"], pt["cox_pfs_prior"])
-            and s["hr_pfs_her2"] > 1 and s["hr_pfs_prior"] > 1 and s["hr_pfs_ctc"] > 1
-            and s["cox_pfs_ctc"] > 0.05)
+def _all_stats(c: _Conditioned, raw: tuple[np.ndarray, ...]) -> dict[str, float] | None:
+    a, b = _pfs_stats(c, raw[0], raw[1]), _os_stats(c, raw[2], raw[3])
+    return None if a is None or b is None else {**a, **b}
 
 
-def _os_accept(s: dict[str, float] | None, pt: dict[str, float]) -> bool:
-    return (s is not None
-            and _p_ok(s["logrank_os"], pt["logrank_os"])
-            and _p_ok(s["cox_os_prior"], pt["cox_os_prior"])
-            and _p_ok(s["cox_os_ctc"], pt["cox_os_ctc"])
-            and s["hr_os_her2"] > 1 and s["hr_os_prior"] > 1 and s["hr_os_ctc"] > 1
-            and s["cox_os_her2"] > 0.05)
+def _redraw_patient(seed: int, c: _Conditioned, pr: _Progression, post: np.ndarray, step: int,
+                    i: int) -> None:
+    """Re-draw every survival quantity of patient ``i`` from the model (in place).
+
+    Frailty, progression, death without progression, survival after progression, entry
+    (hence censoring) and restaging visits are drawn from stream ``(seed, 3, step)``,
+    conditioned as in ``calibrated_cohort`` on being alive on the first follow-up day.
+    The patient's covariates and CTC draws are not touched.
+    """
+    p = c.p
+    rng = _stream(seed, 3, step)
+    day = float(c.mk.day1[i])
+    lp_p, lp_d = c.lp_prog[i:i + 1], c.lp_death[i:i + 1]
+    for _ in range(100_000):
+        f = p.frailty_sd * rng.standard_normal(1)
+        pg = _weibull(rng, p.progression_shape, p.progression_median_days, lp_p + f)
+        d0 = _weibull(rng, p.death_shape, p.death_median_days, lp_d + f)
+        po = _weibull(rng, p.post_progression_shape, p.post_progression_median_days, lp_d + f)
+        death = pg[0] + po[0] if pg[0] < d0[0] else d0[0]
+        if death > day:
+            break
+    else:  # pragma: no cover
+        raise RuntimeError("rejection sampling of survival did not finish")
+    pr.frailty[i], pr.prog[i], pr.death0[i], post[i] = f[0], pg[0], d0[0], po[0]
+    pr.censor[i] = p.accrual_days + p.extra_follow_up_days - rng.random() * p.accrual_days
+    pr.visits[i] = _draw_visits(rng, p, 1)[0]
 
 
 def _build_conditioned(seed: int, pfs_draw: int, os_draw: int, params: ModelParams | dict | None,
-                       ) -> tuple[_Conditioned, tuple[np.ndarray, ...]]:
+                       moves: Any = ()) -> tuple[_Conditioned, tuple[np.ndarray, ...]]:
     p = _params(params)
     c = _conditioned_markers(seed, p, PAPER_TARGETS)
     pr = _conditioned_progression(seed, c, pfs_draw)
     post = _conditioned_post(seed, c, pr, os_draw)
+    for step, i in moves:
+        if int(i) == c.early or not 0 <= int(i) < len(post):
+            raise ValueError(f"move {step}: patient index {i} cannot be re-drawn")
+        _redraw_patient(seed, c, pr, post, int(step), int(i))
     return c, _outcomes(pr, post)
 
 
@@ -829,8 +988,8 @@ def _finish(c: _Conditioned, raw: tuple[np.ndarray, ...]) -> tuple[np.ndarray, n
     return pfs_d, os_d
 
 
-def calibrated_cohort(seed: int, pfs_draw: int, os_draw: int,
-                      params: ModelParams | dict | None = None) -> Cohort:
+def calibrated_cohort(seed: int, pfs_draw: int = 0, os_draw: int = 0,
+                      params: ModelParams | dict | None = None, moves: Any = ()) -> Cohort:
     """The model conditioned on the published counts, with the given survival draws.
 
     Parameters
@@ -838,10 +997,13 @@ def calibrated_cohort(seed: int, pfs_draw: int, os_draw: int,
     seed : int
         Seed of the patients and CTC draws (and of the survival streams).
     pfs_draw, os_draw : int
-        Index of the (progression, death without progression, censoring) draw and of
-        the survival-after-progression draw.
+        Index of the (progression, death without progression, censoring, visits) draw
+        and of the survival-after-progression draw of the whole cohort.
     params : ModelParams or dict, optional
         Model parameters (defaults: ``ModelParams()``).
+    moves : sequence of (step, patient index)
+        Re-draws of single patients' survival applied in order (the outcome of
+        ``calibrate``); step ``s`` uses random stream ``(seed, 3, s)``.
 
     Returns
     -------
@@ -849,7 +1011,8 @@ def calibrated_cohort(seed: int, pfs_draw: int, os_draw: int,
         52 patients; times mapped by ``rescale_times`` to the paper's follow-up.
     """
     p = _params(params)
-    c, raw = _build_conditioned(seed, pfs_draw, os_draw, p)
+    moves = [(int(s), int(i)) for s, i in moves]
+    c, raw = _build_conditioned(seed, pfs_draw, os_draw, p, moves)
     pfs_d, os_d = _finish(c, raw)
     patients, ctc = _assemble(c.pat, c.mk, c.has_fu, pfs_d, raw[1], os_d, raw[3])
     t = PAPER_TARGETS
@@ -857,16 +1020,19 @@ def calibrated_cohort(seed: int, pfs_draw: int, os_draw: int,
         "description": (
             "SYNTHETIC cohort: simulated patients, not real ones. The patient-level data of "
             "Hayashi et al. (2012) are not public; this cohort was drawn from the ctcbook "
-            "generative model conditioned on the counts the paper reports and selected so "
-            "that its p-values are within a factor of 2 of the published ones. It reproduces "
-            "the paper by construction and is no evidence about real patients."
+            "generative model conditioned on the counts the paper reports, and single "
+            "patients' survival was re-drawn from the model until every published p-value "
+            "printed as in the abstract. It reproduces the paper by construction and is no "
+            "evidence about real patients."
         ),
         "seed": int(seed),
         "n": int(t["n"]),
         "model_version": MODEL_VERSION,
         "pfs_draw": int(pfs_draw),
         "os_draw": int(os_draw),
+        "redraws_kept": len(moves),
         "generated_by": REGENERATE_COMMAND,
+        "calibrated_by": CALIBRATE_COMMAND,
         "conditioned_on": {k: v for k, v in t.items() if k != "n"},
         "params": p.to_dict(),
     }
@@ -918,80 +1084,116 @@ def paper_statistics(cohort: Cohort) -> dict[str, float]:
     return out
 
 
-def _score(stats: dict[str, float], pt: dict[str, float]) -> float:
-    """Largest |log10(ours / paper)| over the published p-values."""
-    return max(abs(math.log10(stats[k]) - math.log10(v)) for k, v in pt.items())
+def calibrate(seed: int = 34, max_steps: int = 100_000, params: ModelParams | dict | None = None,
+              verbose: bool = True, require: bool = True) -> dict[str, Any]:
+    """Search for the shipped cohort: re-draw single patients until the paper prints.
 
-
-def calibrate(seeds: Any = range(0, 20), n_candidates: int = 20, max_pfs_draws: int = 5000,
-              max_os_draws: int = 5000, params: ModelParams | dict | None = None,
-              verbose: bool = True) -> dict[str, Any]:
-    """Search for the shipped cohort among draws of the conditioned model.
-
-    For each seed in order, the patients and CTC draws are conditioned on the published
-    counts (``PAPER_TARGETS``). PFS draws ``0, 1, ...`` are tried; for each one whose
-    PFS p-values fit, survival-after-progression draws ``0, 1, ...`` are tried until the
-    OS p-values fit too. "Fit" means: within a factor of 2 of the published p-value
-    (``|log10 ours - log10 paper| <= 0.3``) and on the same side of 0.05; hazard ratios
-    > 1 for HER2+ CTCs at first follow-up, >= 5 CTCs at baseline and prior therapies;
-    and p > 0.05 for the two effects the abstract does not report as significant
-    (HER2+ CTCs in the OS model, >= 5 CTCs in the PFS model). The fast numpy statistics
-    used in the loop are re-checked with lifelines on the finished cohort (times mapped
-    to days). After ``n_candidates`` complete candidates (or when the draws run out),
-    the one with the smallest largest ``|log10 ours - log10 paper|`` is chosen (the
-    first on ties). Deterministic: the same arguments always give the same answer.
+    Start from the model conditioned on the published counts (``calibrated_cohort(seed,
+    0, 0)``). At step ``s`` = 0, 1, 2, ... pick a patient at random (stream
+    ``(seed, 4)``; never the early death) and re-draw all of his survival from the model
+    (``_redraw_patient``, stream ``(seed, 3, s)``); keep the new draw when
+    ``_objective`` does not get worse, else put the old one back. Stop when the
+    objective is 0 and the finished cohort (time map applied) scores "match" on every
+    row of ``ctcbook.scorecard.compute_scorecard``. Every patient of the result is
+    still a draw of the model for his own covariates and CTCs; what was selected is
+    which draws were kept. Deterministic: the same arguments give the same answer.
 
     Returns
     -------
     dict
-        ``seed``, ``pfs_draw``, ``os_draw``, ``score``, ``n_candidates`` and the lifelines
-        ``statistics`` of the chosen cohort.
+        ``seed``, ``pfs_draw`` (0), ``os_draw`` (0), ``moves`` (the kept re-draws, as
+        ``(step, patient index)`` pairs: replaying them rebuilds the cohort in
+        milliseconds), ``steps`` (re-draws tried), ``distance`` (the objective reached,
+        0 when found), ``found`` and ``statistics`` (lifelines; only when found).
+
+    Raises
+    ------
+    RuntimeError
+        When ``max_steps`` re-draws do not reach the paper and ``require`` is true
+        (with ``require=False`` the unfinished state is returned, ``found=False``).
     """
+    from .scorecard import compute_scorecard
+
     p = _params(params)
-    pt = _p_targets()
-    found: list[dict[str, Any]] = []
-    for seed in seeds:
-        c = _conditioned_markers(seed, p, PAPER_TARGETS)
-        for k1 in range(max_pfs_draws):
-            pr = _conditioned_progression(seed, c, k1)
-            pfs, pfs_ev, _, _ = _outcomes(pr, np.full(len(pr.prog), np.inf))
-            if not _pfs_accept(_pfs_stats(c, pfs, pfs_ev), pt):
-                continue
-            for k2 in range(max_os_draws):
-                post = _conditioned_post(seed, c, pr, k2)
-                raw = _outcomes(pr, post)
-                if not _os_accept(_os_stats(c, raw[2], raw[3]), pt):
-                    continue
-                try:
-                    _finish(c, raw)
-                except ValueError:
-                    continue
-                stats = paper_statistics(calibrated_cohort(seed, k1, k2, p))
-                if not all(_p_ok(stats[k], v) for k, v in pt.items()):
-                    continue  # pragma: no cover (numpy and lifelines agree without ties)
-                found.append({"seed": int(seed), "pfs_draw": int(k1), "os_draw": int(k2),
-                              "score": _score(stats, pt), "statistics": stats})
-                if verbose:
-                    print(f"candidate {len(found)}: seed {seed}, pfs_draw {k1}, os_draw {k2}, "
-                          f"max |log10 ratio| {found[-1]['score']:.3f}", flush=True)
-                break
-            if len(found) >= n_candidates:
-                break
-        if len(found) >= n_candidates:
-            break
-    if not found:
-        raise RuntimeError("calibration found no cohort; widen the search")
-    best = min(found, key=lambda f: f["score"])  # min keeps the first on ties
-    best["n_candidates"] = len(found)
-    if verbose:
-        print(f"chosen: seed {best['seed']}, pfs_draw {best['pfs_draw']}, "
-              f"os_draw {best['os_draw']} (score {best['score']:.3f})", flush=True)
-    return best
+    c = _conditioned_markers(seed, p, PAPER_TARGETS)
+    pr = _conditioned_progression(seed, c, 0)
+    post = _conditioned_post(seed, c, pr, 0)
+    movable = np.array([i for i in range(len(post)) if i != c.early])
+    pick = _stream(seed, 4)
+    raw = _outcomes(pr, post)
+    cur = _objective(_all_stats(c, raw), raw[2])
+    moves: list[tuple[int, int]] = []
+    for step in range(max_steps):
+        i = int(movable[pick.integers(len(movable))])
+        saved = (pr.frailty[i], pr.prog[i], pr.death0[i], post[i], pr.censor[i],
+                 pr.visits[i].copy())
+        _redraw_patient(seed, c, pr, post, step, i)
+        raw = _outcomes(pr, post)
+        val = _objective(_all_stats(c, raw), raw[2])
+        if val > cur:
+            (pr.frailty[i], pr.prog[i], pr.death0[i], post[i], pr.censor[i],
+             pr.visits[i]) = saved
+            continue
+        cur = val
+        moves.append((step, i))
+        if verbose and (len(moves) % 10 == 0 or cur == 0):
+            print(f"step {step}: {len(moves)} re-draws kept, distance {cur:.4f}", flush=True)
+        if cur > 0:
+            continue
+        try:
+            cohort = calibrated_cohort(seed, 0, 0, p, moves)
+        except ValueError:
+            continue  # the times do not fit whole days: keep searching
+        card = compute_scorecard(cohort)
+        if (card["mark"] == "match").all():
+            out = {"seed": int(seed), "pfs_draw": 0, "os_draw": 0, "moves": tuple(moves),
+                   "steps": step + 1, "distance": 0.0, "found": True,
+                   "statistics": paper_statistics(cohort)}
+            if verbose:
+                print(f"done after {step + 1} steps, {len(moves)} re-draws kept", flush=True)
+            return out
+    if require:
+        raise RuntimeError(f"no calibrated cohort within {max_steps} steps; raise max_steps")
+    return {"seed": int(seed), "pfs_draw": 0, "os_draw": 0, "moves": tuple(moves),
+            "steps": max_steps, "distance": cur, "found": False}
 
 
-#: The recorded result of ``calibrate()`` (defaults): the shipped cohort is
-#: ``calibrated_cohort(**SHIPPED_SPEC)``.
-SHIPPED_SPEC: dict[str, int] = {"seed": 0, "pfs_draw": 2341, "os_draw": 224}
+#: The file (in the package) that records the outcome of the calibration search.
+CALIBRATION_FILE = "shipped_calibration.yaml"
+
+
+def _load_spec() -> dict[str, Any]:
+    from importlib import resources
+
+    import yaml
+
+    text = resources.files("ctcbook").joinpath(CALIBRATION_FILE).read_text(encoding="utf-8")
+    d = yaml.safe_load(text)
+    return {"seed": int(d["seed"]), "pfs_draw": int(d["pfs_draw"]), "os_draw": int(d["os_draw"]),
+            "moves": tuple((int(a), int(b)) for a, b in d["moves"])}
+
+
+def _spec_yaml(spec: dict[str, Any]) -> str:
+    """The calibration outcome as the text of ``shipped_calibration.yaml``."""
+    pairs = [f"[{a}, {b}]" for a, b in spec["moves"]]
+    lines = [", ".join(pairs[k:k + 8]) for k in range(0, len(pairs), 8)]
+    return (
+        "# The outcome of the calibration search that chose the shipped SYNTHETIC cohort\n"
+        f"# (written by `{CALIBRATE_COMMAND} --seed {spec['seed']} --record`).\n"
+        "# `python -m ctcbook.synthetic --out data` replays it: the model conditioned on the\n"
+        "# published counts (seed, whole-cohort draws pfs_draw/os_draw), then the kept\n"
+        "# re-draws of single patients, as [step, patient index] pairs, in order.\n"
+        f"seed: {spec['seed']}\n"
+        f"pfs_draw: {spec['pfs_draw']}\n"
+        f"os_draw: {spec['os_draw']}\n"
+        f"steps_tried: {spec.get('steps', 0)}\n"
+        "moves: [\n" + ",\n".join(f"  {line}" for line in lines) + "\n]\n"
+    )
+
+
+#: The recorded outcome of ``calibrate(seed=34)`` (read from ``CALIBRATION_FILE``): the
+#: shipped cohort is ``calibrated_cohort(**SHIPPED_SPEC)``.
+SHIPPED_SPEC: dict[str, Any] = _load_spec()
 
 
 def shipped_cohort() -> Cohort:
@@ -1021,20 +1223,31 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(prog="python -m ctcbook.synthetic", description=main.__doc__)
     ap.add_argument("--out", help="output folder")
-    ap.add_argument("--calibrate", action="store_true", help="re-run the calibration search")
+    ap.add_argument("--calibrate", action="store_true",
+                    help="re-run the calibration search for --seed (default: the shipped seed)")
+    ap.add_argument("--record", action="store_true",
+                    help=f"with --calibrate: write the outcome to ctcbook/{CALIBRATION_FILE}")
     ap.add_argument("--n", type=int, help="simulate n patients (free model) instead")
-    ap.add_argument("--seed", type=int, default=0, help="seed for --n (default 0)")
+    ap.add_argument("--seed", type=int, default=None,
+                    help="seed for --n (default 0) or --calibrate (default: the shipped seed)")
     args = ap.parse_args(argv)
     if args.calibrate:
-        spec = calibrate()
-        print({k: v for k, v in spec.items() if k != "statistics"})
+        seed = SHIPPED_SPEC["seed"] if args.seed is None else args.seed
+        spec = calibrate(seed=seed)
+        print(f"seed {spec['seed']}: {len(spec['moves'])} re-draws kept of {spec['steps']} tried")
         for k, v in spec["statistics"].items():
             print(f"  {k}: {v:.4g}")
+        if args.record:
+            from importlib import resources
+
+            target = Path(str(resources.files("ctcbook").joinpath(CALIBRATION_FILE)))
+            target.write_text(_spec_yaml(spec), encoding="utf-8")
+            print(f"recorded in {target.name}; now run {REGENERATE_COMMAND}")
         return 0
     if args.out is None:
         ap.error("--out is required")
     if args.n is not None:
-        cohort = simulate_cohort(args.n, args.seed)
+        cohort = simulate_cohort(args.n, 0 if args.seed is None else args.seed)
         write_cohort(cohort, args.out)
         print(f"wrote {cohort.n} simulated patients to {args.out}")
         return 0

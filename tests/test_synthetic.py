@@ -88,7 +88,9 @@ def test_shipped_follow_up_is_exact(shipped):
     assert os_days.min() == 18 and os_days.max() == 1275
 
 
-def test_shipped_pvalues_within_factor_two(shipped):
+def test_shipped_pvalues_print_as_published(shipped):
+    """Every p-value of the abstract, to the digits it prints (and not below 0.001, so
+    the book prints 0.001 where the paper does, not "< 0.001")."""
     pub = published()
     s = _stats(shipped)
     lr, cp, co = (pub["logrank_first_follow_up_her2_ctc"], pub["multivariate_cox_pfs"],
@@ -101,8 +103,10 @@ def test_shipped_pvalues_within_factor_two(shipped):
         "cox_os_prior": co["number_of_prior_therapies_p"],
         "cox_os_ctc": co["ctc_ge5_baseline_p"],
     }
+    assert sorted(pairs.values()) == [0.001, 0.001, 0.006, 0.013, 0.029, 0.043]
     for key, paper in pairs.items():
-        assert _within(s[key], paper), (key, s[key], paper)
+        assert f"{s[key]:.3f}" == f"{paper:.3f}", (key, s[key], paper)
+        assert s[key] >= 0.001, key
 
 
 def test_shipped_effect_directions(shipped):
@@ -122,6 +126,28 @@ def test_shipped_unreported_effects_not_significant(shipped):
     s = _stats(shipped)
     assert s["cox_os_her2"] > 0.05
     assert s["cox_pfs_ctc"] > 0.05
+
+
+def test_shipped_cohort_is_plausible(shipped):
+    """What the model promises, on the 52 shipped patients (issue: plausibility first).
+
+    Progression is found at restaging visits (none before day 42: the PFS events then
+    are deaths); >= 5 CTCs at first follow-up goes with shorter OS (Hayes et al. 2006;
+    Cristofanilli et al. 2004); event rates and CTC shares of the order the literature
+    reports (Cristofanilli 2004: 49% with >= 5 CTCs at baseline).
+    """
+    early = shipped[(shipped["pfs_event"] == 1) & (shipped["pfs_days"] < 42)]
+    assert len(early) <= 2
+    assert (early["os_event"] == 1).all() and (early["os_days"] == early["pfs_days"]).all()
+    assert 0.75 <= shipped["pfs_event"].mean() <= 0.95
+    assert 0.40 <= shipped["os_event"].mean() <= 0.70
+    assert 0.40 <= shipped["ctc_pos_baseline"].mean() <= 0.60
+    fu = shipped.dropna(subset=["ctc_pos_first_follow_up"])
+    assert 0.20 <= fu["ctc_pos_first_follow_up"].mean() <= 0.45
+    data = fu[["os_days", "os_event", "ctc_pos_first_follow_up"]].astype(float)
+    s = CoxPHFitter().fit(data, "os_days", "os_event", fit_options=FIT).summary
+    assert s.loc["ctc_pos_first_follow_up", "exp(coef)"] > 1.5
+    assert s.loc["ctc_pos_first_follow_up", "p"] < 0.05
 
 
 def test_shipped_statistics_agree_with_generator_helper(shipped):
@@ -158,9 +184,10 @@ def test_cohort_yaml_says_synthetic():
     assert meta["model_version"] == synthetic.MODEL_VERSION
     assert meta["generated_by"] == "python -m ctcbook.synthetic --out data"
     spec = synthetic.SHIPPED_SPEC
-    assert (meta["seed"], meta["pfs_draw"], meta["os_draw"]) == (
-        spec["seed"], spec["pfs_draw"], spec["os_draw"])
+    assert (meta["seed"], meta["pfs_draw"], meta["os_draw"], meta["redraws_kept"]) == (
+        spec["seed"], spec["pfs_draw"], spec["os_draw"], len(spec["moves"]))
     assert meta["params"] == synthetic.ModelParams().to_dict()
+    assert meta["calibrated_by"] == "python -m ctcbook.synthetic --calibrate"
 
 
 def test_no_absolute_paths_in_shipped_files():
@@ -182,7 +209,8 @@ def test_shipped_files_match_the_format():
 def test_shipped_time_map_keeps_every_rank_statistic(shipped):
     """The raw (continuous) times and the shipped whole days give the same p-values."""
     spec = synthetic.SHIPPED_SPEC
-    _c, raw = synthetic._build_conditioned(spec["seed"], spec["pfs_draw"], spec["os_draw"], None)
+    _c, raw = synthetic._build_conditioned(spec["seed"], spec["pfs_draw"], spec["os_draw"], None,
+                                           spec["moves"])
     pfs, pfs_event, os_, os_event = raw
     np.testing.assert_array_equal(shipped["pfs_event"], pfs_event)
     np.testing.assert_array_equal(shipped["os_event"], os_event)
@@ -315,6 +343,26 @@ def test_simulate_large_is_fast_and_plausible():
     assert (s["coef"] > 0).all()
 
 
+def test_model_progression_found_at_visits_and_follow_up_count_prognostic():
+    """Large n: no progression before the first restaging visit (day 56 at the earliest),
+    death is the only PFS event before it; >= 5 CTCs at first follow-up carries more
+    prognosis for OS than at baseline (Hayes et al. 2006); PFS and OS depend."""
+    c = synthetic.simulate_cohort(n=20_000, seed=4)
+    p = c.patients
+    before = p[(p["pfs_event"] == 1) & (p["pfs_days"] < 56)]
+    assert ((before["os_event"] == 1) & (before["os_days"] == before["pfs_days"])).all()
+    assert len(before) < 0.05 * p["pfs_event"].sum()
+    t = patient_table(c).dropna(subset=["ctc_pos_first_follow_up"])
+    hr = {}
+    for col in ("ctc_pos_baseline", "ctc_pos_first_follow_up"):
+        s = CoxPHFitter().fit(t[["os_days", "os_event", col]].astype(float), "os_days",
+                              "os_event", fit_options=FIT).summary
+        hr[col] = s.loc[col, "exp(coef)"]
+    assert hr["ctc_pos_first_follow_up"] > hr["ctc_pos_baseline"] > 1.5
+    both = p[(p["pfs_event"] == 1) & (p["os_event"] == 1)]
+    assert 0.3 < both["pfs_days"].corr(both["os_days"], method="spearman") < 0.8
+
+
 def test_simulate_is_seeded():
     a = synthetic.simulate_cohort(52, seed=5)
     b = synthetic.simulate_cohort(52, seed=5)
@@ -355,7 +403,8 @@ def test_calibrated_cohort_other_draws_keep_the_counts():
 def test_search_statistics_agree_with_lifelines():
     """The fast numpy log-rank/Cox used inside ``calibrate`` match lifelines."""
     spec = synthetic.SHIPPED_SPEC
-    c, raw = synthetic._build_conditioned(spec["seed"], spec["pfs_draw"], spec["os_draw"], None)
+    c, raw = synthetic._build_conditioned(spec["seed"], spec["pfs_draw"], spec["os_draw"], None,
+                                          spec["moves"])
     fast = {**synthetic._pfs_stats(c, raw[0], raw[1]), **synthetic._os_stats(c, raw[2], raw[3])}
     ref = synthetic.paper_statistics(_load())
     for key, value in fast.items():
@@ -363,12 +412,29 @@ def test_search_statistics_agree_with_lifelines():
         assert value == pytest.approx(ref[key], rel=1e-4), key
 
 
-def test_calibrate_small_search_is_deterministic():
-    a = synthetic.calibrate(seeds=[0], n_candidates=1, verbose=False)
-    b = synthetic.calibrate(seeds=[0], n_candidates=1, verbose=False)
-    assert {k: a[k] for k in ("seed", "pfs_draw", "os_draw")} == {
-        k: b[k] for k in ("seed", "pfs_draw", "os_draw")}
-    assert a["score"] <= 0.3
-    cohort = synthetic.calibrated_cohort(a["seed"], a["pfs_draw"], a["os_draw"])
-    s = _stats(patient_table(cohort))
-    assert _within(s["logrank_pfs"], 0.001) and _within(s["cox_os_ctc"], 0.043)
+def test_calibrate_short_search_is_deterministic_and_replays():
+    """A short run of the search: same moves twice, and replaying its kept re-draws
+    gives the distance it reports (the replay is what ``--out data`` does)."""
+    a = synthetic.calibrate(seed=34, max_steps=60, verbose=False, require=False)
+    b = synthetic.calibrate(seed=34, max_steps=60, verbose=False, require=False)
+    assert a["moves"] == b["moves"] and a["distance"] == b["distance"]
+    c0, raw0 = synthetic._build_conditioned(34, 0, 0, None)
+    assert len(a["moves"]) > 0 and all(i != c0.early for _s, i in a["moves"])
+    c, raw = synthetic._build_conditioned(34, 0, 0, None, a["moves"])
+    start = synthetic._objective(synthetic._all_stats(c0, raw0), raw0[2])
+    reached = synthetic._objective(synthetic._all_stats(c, raw), raw[2])
+    assert reached == pytest.approx(a["distance"], rel=1e-12)
+    assert reached <= start
+    with pytest.raises(RuntimeError, match="max_steps"):
+        synthetic.calibrate(seed=34, max_steps=5, verbose=False)
+
+
+def test_recorded_calibration_replays_to_the_shipped_cohort():
+    """``shipped_calibration.yaml`` round-trips through its writer."""
+    spec = synthetic.SHIPPED_SPEC
+    text = synthetic._spec_yaml({**spec, "steps": 1})
+    parsed = yaml.safe_load(text)
+    assert [tuple(m) for m in parsed["moves"]] == list(spec["moves"])
+    assert parsed["seed"] == spec["seed"]
+    c = synthetic.calibrated_cohort(**spec)
+    pd.testing.assert_frame_equal(c.patients, _load().patients, check_dtype=False)
