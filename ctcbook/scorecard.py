@@ -208,10 +208,13 @@ def scorecard_html(card: pd.DataFrame):
 
 
 def describe_p(card: pd.DataFrame) -> str:
-    """One phrase on the p-values, e.g. "all 6 within a factor of 2" (for prose)."""
+    """One phrase on the p-values, e.g. "all 6 equal to the published values as printed"
+    or "all 6 within a factor of 2 ... (4 equal as printed)" (for prose)."""
     p = card[card["kind"] == "p-value"]
+    exact = int((p["mark"] == "match").sum())
     ok = int(p["mark"].isin(["match", "within tolerance"]).sum())
-    if ok == len(p):
-        return f"all {len(p)} within a factor of 2 of the published values"
-    return f"{ok} of {len(p)} within a factor of 2 of the published values"
+    if exact == len(p):
+        return f"all {len(p)} equal to the published values as printed (three decimals)"
+    head = f"all {len(p)}" if ok == len(p) else f"{ok} of {len(p)}"
+    return f"{head} within a factor of 2 of the published values ({exact} equal as printed)"
 
