@@ -98,8 +98,8 @@ minimum 18, median 655.0 and maximum 1275 days (the paper's follow-up). Log-rank
 tests and Cox models depend on the times only through their order, which the map
 keeps (ties included), so it does not change any p-value or hazard ratio.
 
-Regenerate the shipped files (about a second, byte-identical): ``python -m
-ctcbook.synthetic --out data``. Re-run the search (about a minute):
+Regenerate the shipped files (seconds, byte-identical): ``python -m
+ctcbook.synthetic --out data``. Re-run the search (about 30 s of CPU):
 ``python -m ctcbook.synthetic --calibrate`` (add ``--record`` to write its outcome).
 """
 
@@ -1090,12 +1090,12 @@ def calibrate(seed: int = 34, max_steps: int = 100_000, params: ModelParams | di
 
     Start from the model conditioned on the published counts (``calibrated_cohort(seed,
     0, 0)``). At step ``s`` = 0, 1, 2, ... pick a patient at random (stream
-    ``(seed, 4)``; never the early death) and re-draw all of his survival from the model
+    ``(seed, 4)``; never the early death) and re-draw all of their survival from the model
     (``_redraw_patient``, stream ``(seed, 3, s)``); keep the new draw when
     ``_objective`` does not get worse, else put the old one back. Stop when the
     objective is 0 and the finished cohort (time map applied) scores "match" on every
     row of ``ctcbook.scorecard.compute_scorecard``. Every patient of the result is
-    still a draw of the model for his own covariates and CTCs; what was selected is
+    still a draw of the model for their own covariates and CTCs; what was selected is
     which draws were kept. Deterministic: the same arguments give the same answer.
 
     Returns
