@@ -314,7 +314,7 @@ def simulate_null_cutpoint_data(
     -------
     (time, event, marker) : ndarrays
         Censoring is administrative: uniform accrual over 900 days and 380 more days of
-        follow-up (the synthetic cohort's design), so censoring times are 380-1280 days.
+        follow-up (the design of version 1 of the synthetic cohort's model), so censoring times are 380-1280 days.
     """
     from ctcbook.synthetic import ModelParams
 
