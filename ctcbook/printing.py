@@ -359,15 +359,15 @@ def print_book(html_dir: Path, out: Path, *, solutions: bool = False,
         raise PrintError(f"the page-number layer has {len(overlay.pages)} pages for {total}")
     for i, page in enumerate(writer.pages):
         page.merge_page(overlay.pages[i])
-    writer.add_outline_item("Contents", 0 if n_front == 1 else 1)
+    writer.add_outline_item(title="Contents", page_number=0 if n_front == 1 else 1)
     parents: dict[str, object] = {}
     for p, s in zip(pages, starts, strict=True):
         parent = None
         if p.part:
             if p.part not in parents:
-                parents[p.part] = writer.add_outline_item(p.part, s - 1)
+                parents[p.part] = writer.add_outline_item(title=p.part, page_number=s - 1)
             parent = parents[p.part]
-        writer.add_outline_item(p.title, s - 1, parent=parent)
+        writer.add_outline_item(title=p.title, page_number=s - 1, parent=parent)
     writer.add_metadata({"/Title": title, "/Creator": "ctcbook (Chromium print-to-PDF)"})
     with out.open("wb") as fh:
         writer.write(fh)
