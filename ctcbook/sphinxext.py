@@ -179,6 +179,8 @@ def launch_theme_options(options: dict, repository_url: str | None = None,
     off, since a Binder or JupyterHub link needs to know what to check out.
     """
     opts = dict(options)
+    if "launch_buttons" not in opts:  # not a Jupyter Book theme configuration
+        return opts
     launch = dict(opts.get("launch_buttons") or {})
     url = (repository_url or "").strip().rstrip("/") or str(opts.get("repository_url") or "")
     if url in _PLACEHOLDER_REPOSITORIES:
