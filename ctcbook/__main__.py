@@ -134,10 +134,11 @@ def _class(args: argparse.Namespace) -> int:
     try:
         kit = classkit.make_class_kit(args.roster, args.out, book=args.book, pdf=not args.no_pdf,
                                       build=not args.no_book, force=args.force, progress=print)
-    except classkit.ClassKitError as exc:
+    except (classkit.ClassKitError, printing.PrintError) as exc:
         raise _Failure(str(exc)) from None
-    except printing.PrintError as exc:
-        raise _Failure(str(exc)) from None
+    except ImportError as exc:
+        raise _Failure(f"printing needs the 'print' extra (pip install -c constraints.txt "
+                       f"-e '.[print]'): {exc}") from None
     print(kit.summary())
     return 0
 

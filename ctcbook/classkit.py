@@ -45,6 +45,7 @@ __all__ = [
     "KeyExercise",
     "answer_key",
     "answer_key_html",
+    "exercise_numbers",
     "make_class_kit",
     "read_roster",
     "student_seed",
@@ -352,9 +353,28 @@ p.note { margin: 0.2em 0; color: #444; font-style: italic; }
 """
 
 
-def answer_key_html(student_id: str, seed: int, cohort, entries: list[KeyEntry]) -> str:
-    """The answer key of one student as a small self-contained HTML page."""
+def exercise_numbers(html_dir: str | Path) -> dict[str, str]:
+    """``{label: "Exercise 3.6"}`` for every exercise of a built book (its ``_build/html``)."""
+    from bs4 import BeautifulSoup
+
+    numbers = {}
+    for page in sorted(Path(html_dir).rglob("*.html")):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for ex in soup.select("div.exercise[id]"):
+            caption = ex.select_one(".caption-number")
+            if caption is not None:
+                numbers[ex["id"]] = " ".join(caption.get_text().split())
+    return numbers
+
+
+def answer_key_html(student_id: str, seed: int, cohort, entries: list[KeyEntry],
+                    numbers: dict[str, str] | None = None) -> str:
+    """The answer key of one student as a small self-contained HTML page.
+
+    ``numbers`` (from :func:`exercise_numbers`) adds the exercises' numbers in the book.
+    """
     e = html.escape
+    numbers = numbers or {}
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
              f"<title>Answer key: {e(student_id)}</title><style>{_KEY_CSS}</style></head><body>",
              f"<h1>Answer key: student {e(student_id)}</h1>",
@@ -363,8 +383,9 @@ def answer_key_html(student_id: str, seed: int, cohort, entries: list[KeyEntry])
              "Computed with the book's functions on this cohort, without building the book.</p>"]
     for entry in entries:
         ex = entry.exercise
-        parts.append(f"<section id='{e(ex.label)}'><h2>{e(ex.title)} <code>{e(ex.label)}</code>"
-                     f" &middot; {e(ex.page)}</h2>")
+        number = f"{e(numbers[ex.label])}: " if ex.label in numbers else ""
+        parts.append(f"<section id='{e(ex.label)}'><h2>{number}{e(ex.title)} "
+                     f"<code>{e(ex.label)}</code> &middot; {e(ex.page)}</h2>")
         if entry.numbers:
             parts.append("<table>" + "".join(
                 f"<tr><td>{e(q)}</td><td class='v'>{e(v)}</td></tr>" for q, v in entry.numbers)
@@ -423,20 +444,35 @@ def make_class_kit(roster: str | Path, out: str | Path, *, book: str | Path = ".
     students: list[tuple[str, int, Path]] = []
     keys: list[tuple[str, str]] = []
 
+    pdfs: dict[str, int] = {}
+    numbers: dict[str, str] = {}
+    if pdf and build:
+        start = time.perf_counter()
+        progress("building the book without solutions (jupyter-book build) ...")
+        html_dir = printing.build_book(Path(book), out / "book", hide_solutions=True)
+        seconds["book without solutions"] = time.perf_counter() - start
+        numbers = exercise_numbers(html_dir)
+        start = time.perf_counter()
+        sheet, n = printing.print_exercises(
+            html_dir, out / "worksheet.pdf", title="Exercises",
+            heading="Name: ____________________   Student id: ____________   Cohort seed: __________",
+            note=WORKSHEET_NOTE)
+        pdfs["worksheet.pdf"] = sheet.pages
+        seconds["worksheet PDF"] = time.perf_counter() - start
+
     start = time.perf_counter()
     for student_id in ids:
         seed = student_seed(student_id)
         folder = out / "students" / _folder_name(student_id)
         cohort = simulate_cohort(n=N_PATIENTS, seed=seed)
         write_cohort(cohort, folder / "cohort")
-        page = answer_key_html(student_id, seed, cohort, answer_key(cohort))
+        page = answer_key_html(student_id, seed, cohort, answer_key(cohort), numbers)
         (folder / "answer-key.html").write_text(page, encoding="utf-8")
         students.append((student_id, seed, folder))
         keys.append((student_id, page))
     seconds["cohorts and answer keys (HTML)"] = time.perf_counter() - start
     progress(f"{len(ids)} cohorts and answer keys in {seconds['cohorts and answer keys (HTML)']:.1f} s")
 
-    pdfs: dict[str, int] = {}
     if pdf:
         from pypdf import PdfReader, PdfWriter
 
@@ -454,18 +490,6 @@ def make_class_kit(roster: str | Path, out: str | Path, *, book: str | Path = ".
         seconds["answer-key PDFs"] = time.perf_counter() - start
         progress(f"answer-key PDFs in {seconds['answer-key PDFs']:.1f} s")
 
-    if pdf and build:
-        start = time.perf_counter()
-        progress("building the book without solutions (jupyter-book build) ...")
-        html_dir = printing.build_book(Path(book), out / "book", hide_solutions=True)
-        seconds["book without solutions"] = time.perf_counter() - start
-        start = time.perf_counter()
-        sheet, n = printing.print_exercises(
-            html_dir, out / "worksheet.pdf", title="Exercises",
-            heading="Name: ____________________   Student id: ____________   Cohort seed: __________",
-            note=WORKSHEET_NOTE)
-        pdfs["worksheet.pdf"] = sheet.pages
-        seconds["worksheet PDF"] = time.perf_counter() - start
 
     (out / "index.html").write_text(_index_html(out, students, pdfs), encoding="utf-8")
     return ClassKit(out, students, seconds, pdfs)

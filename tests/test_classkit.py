@@ -200,3 +200,19 @@ def test_class_command_writes_cohorts_keys_and_pdfs(tmp_path, capsys):
     # nothing is overwritten without --force
     assert main(["class", str(path), "--out", str(out), "--no-pdf"]) == 1
     assert "not empty" in capsys.readouterr().err
+
+
+def test_key_carries_the_exercise_numbers_of_the_built_book(tmp_path):
+    """Numbers are read from the built pages (sphinx-exercise's caption) and shown in the key."""
+    from ctcbook.classkit import answer_key_html, exercise_numbers
+
+    page = tmp_path / "notebooks" / "04.html"
+    page.parent.mkdir()
+    page.write_text('<div class="exercise admonition" id="ex-read-km"><p class="admonition-title">'
+                    '<span class="caption-number">Exercise 3.6 </span></p></div>', encoding="utf-8")
+    numbers = exercise_numbers(tmp_path)
+    assert numbers == {"ex-read-km": "Exercise 3.6"}
+    cohort = simulate_cohort(n=52, seed=1)
+    text = answer_key_html("s1", 1, cohort, answer_key(cohort), numbers)
+    assert "<h2>Exercise 3.6: Reading a curve and its table" in text
+    assert "<h2>Mean or median count" in text  # no number known: the title alone
