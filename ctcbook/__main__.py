@@ -116,9 +116,11 @@ def _pdf(args: argparse.Namespace) -> int:
         else:
             html = book
         out = Path(args.out)
-        result = printing.print_book(html, out / "ctcbook.pdf", solutions=args.solutions)
+        pages = printing.select_pages(printing.book_pages(html), html, args.pages)
+        result = printing.print_book(html, out / "ctcbook.pdf", solutions=args.solutions,
+                                     pages=pages)
         print(f"{result.path}: {result.pages} pages ({result.seconds:.0f} s)")
-        handout, n = printing.print_exercises(html, out / "ctcbook-exercises.pdf")
+        handout, n = printing.print_exercises(html, out / "ctcbook-exercises.pdf", pages=pages)
         print(f"{handout.path}: {n} exercises, {handout.pages} pages ({handout.seconds:.0f} s)")
     except printing.PrintError as exc:
         raise _Failure(str(exc)) from None
@@ -189,6 +191,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="folder for ctcbook.pdf and ctcbook-exercises.pdf")
     p.add_argument("--solutions", action="store_true",
                    help="print the exercises' solutions open (default: left out)")
+    p.add_argument("--pages", action="append", metavar="PATTERN",
+                   help="print only the pages whose path in the built book matches PATTERN "
+                        "(a glob, e.g. 'notebooks/0[45]-*' for one lesson; repeatable)")
     p.set_defaults(run=_pdf)
 
     p = sub.add_parser("class", help="a class kit: a cohort and an answer key per student",

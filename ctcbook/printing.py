@@ -46,6 +46,7 @@ __all__ = [
     "print_book",
     "print_exercises",
     "print_html",
+    "select_pages",
 ]
 
 PAPER = "A4"
@@ -153,6 +154,28 @@ def book_pages(html_dir: Path) -> list[BookPage]:
         level = 2 if item is not None and "toctree-l2" in (item.get("class") or []) else 1
         pages.append(BookPage(_text(element), target, part, level))
     return pages
+
+
+def select_pages(pages: list[BookPage], html_dir: Path,
+                 patterns: Iterable[str] | None) -> list[BookPage]:
+    """The pages whose path relative to ``html_dir`` matches one of the glob ``patterns``.
+
+    No patterns: every page. The first page of the book (its title) is kept as the PDF's
+    title page only when it matches.
+    """
+    from fnmatch import fnmatch
+
+    if not patterns:
+        return pages
+    patterns = list(patterns)
+    chosen = [p for p in pages if any(
+        fnmatch(p.path.relative_to(Path(html_dir).resolve()).as_posix(), pat)
+        or fnmatch(p.path.relative_to(Path(html_dir).resolve()).with_suffix("").as_posix(), pat)
+        for pat in patterns)]
+    if not chosen:
+        raise PrintError("no page of the book matches " + ", ".join(patterns)
+                         + " (patterns match paths such as notebooks/04-*.html or book/methods)")
+    return chosen
 
 
 def _redirect_target(soup) -> str | None:
@@ -437,9 +460,10 @@ body { font-size: 10.5pt; }
 
 
 def print_exercises(html_dir: Path, out: Path, *, title: str = "Exercises",
-                    heading: str = "", note: str = "") -> tuple[Printed, int]:
+                    heading: str = "", note: str = "",
+                    pages: Iterable[BookPage] | None = None) -> tuple[Printed, int]:
     """Print the exercises handout of the built book to ``out``; return it and the count."""
     html_dir = Path(html_dir)
-    document, n = exercises_html(html_dir, title=title, heading=heading, note=note)
+    document, n = exercises_html(html_dir, title=title, heading=heading, note=note, pages=pages)
     folder = html_dir / "_static"  # one folder below html_dir, like the book's pages
     return print_html(document, out, base=folder, footer_title=title), n
