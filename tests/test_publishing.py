@@ -11,6 +11,7 @@ use; neither installs here.)
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -185,3 +186,47 @@ def test_citation_cites_the_paper_and_matches_pyproject():
     assert len(paper) == 1
     assert paper[0]["authors"][0]["family-names"] == "Hayashi"
     assert (paper[0]["year"], paper[0]["volume"], paper[0]["start"]) == (2012, 17, 96)
+
+
+MINI_CONF = '''
+extensions = ["myst_nb", "ctcbook.sphinxext"]
+nb_execution_mode = "off"
+html_theme = "sphinx_book_theme"
+html_theme_options = {
+    "repository_url": "",
+    "launch_buttons": {"binderhub_url": "https://mybinder.org",
+                       "notebook_interface": "jupyterlab"},
+}
+'''
+
+
+def build_mini_notebook_book(tmp_path: Path, repository: str | None) -> str:
+    import nbformat
+
+    src = tmp_path / "src"
+    src.mkdir(exist_ok=True)
+    (src / "conf.py").write_text(MINI_CONF, encoding="utf-8")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A notebook page"),
+                                         nbformat.v4.new_code_cell("1 + 1")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, src / "index.ipynb")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CTCBOOK_REPOSITORY")}
+    if repository:
+        env["CTCBOOK_REPOSITORY_URL"] = repository
+        env["CTCBOOK_REPOSITORY_BRANCH"] = "main"
+    out = tmp_path / f"out-{bool(repository)}"
+    result = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", str(src),
+                             str(out)], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_notebook_page_gets_a_binder_link_to_the_named_repository(tmp_path):
+    page = build_mini_notebook_book(tmp_path, "https://github.com/example-org/ctcbook")
+    assert ("https://mybinder.org/v2/gh/example-org/ctcbook/main?urlpath=lab/tree/index.ipynb"
+            in page)
+
+
+def test_without_a_repository_no_launch_link_is_made(tmp_path):
+    page = build_mini_notebook_book(tmp_path, None)
+    assert "mybinder.org" not in page
