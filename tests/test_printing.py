@@ -10,6 +10,7 @@ across pages, and what is collapsed or interactive on screen is not printed.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pytest
 from browser import browser_page
@@ -25,7 +26,8 @@ SCREEN_ONLY = ["Show code cell", "Hide code cell", "Solution to", "Toggle hidden
 
 
 def norm(text: str) -> str:
-    return " ".join(text.replace("’", "'").split())
+    """Extracted text, comparable: ligatures (fi) undone, quotes straightened, spaces single."""
+    return " ".join(unicodedata.normalize("NFKC", text).replace("’", "'").split())
 
 
 @pytest.fixture(scope="module")
