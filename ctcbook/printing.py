@@ -254,10 +254,6 @@ def _count(pdf: bytes) -> int:
     return len(PdfReader(io.BytesIO(pdf)).pages)
 
 
-def _page_css() -> str:
-    return Path(__file__).with_name("static").joinpath("ctcbook-print.css").as_uri()
-
-
 def _contents_html(title: str, subtitle: str, entries: list[tuple[BookPage, int]]) -> str:
     rows = []
     part = None
@@ -287,7 +283,8 @@ ol.toc li.l2 {{ padding-left: 8mm; }}
 </body></html>"""
 
 
-def _footer_layer(n_pages: int, title: str) -> str:
+def _footer_layer(n_pages: int, title: str) -> tuple[str, str]:
+    """``n_pages`` blank pages, and the footer template Chromium prints on each of them."""
     pages = "".join("<div class='p'></div>" for _ in range(n_pages))
     return ("<!DOCTYPE html><html><head><style>@page { margin: 0 } body { margin: 0 }"
             ".p { height: 296mm; break-after: page; }</style></head><body>"
@@ -404,7 +401,6 @@ def exercises_html(html_dir: Path, *, title: str, heading: str = "", note: str =
     Returns the document (to be saved one folder below ``html_dir``, like the book's pages,
     so that its links resolve) and the number of exercises.
     """
-    from bs4 import BeautifulSoup
 
     html_dir = Path(html_dir)
     pages = list(pages) if pages is not None else book_pages(html_dir)
@@ -439,8 +435,6 @@ def exercises_html(html_dir: Path, *, title: str, heading: str = "", note: str =
         elif tag.name == "script" and ("mathjax" in (tag.get("src") or "").lower()
                                        or "MathJax" in (tag.string or "")):
             keep.append(str(tag))
-    doc = BeautifulSoup("", "html.parser")
-    del doc
     style = """<style>
 .ctcbook-handout-item { break-inside: avoid; page-break-inside: avoid; margin-bottom: 4mm; }
 .ctcbook-answer { height: 28mm; border: 1px solid #999; border-top: none; margin-top: -2mm; }
