@@ -378,6 +378,12 @@ def answer_key_html(student_id: str, seed: int, cohort, entries: list[KeyEntry],
     """
     e = html.escape
     numbers = numbers or {}
+
+    def order(entry: KeyEntry) -> tuple:  # the book's numbering, as on the worksheet
+        digits = re.findall(r"\d+", numbers.get(entry.exercise.label, ""))
+        return tuple(int(d) for d in digits) if digits else (10**9,)
+
+    entries = sorted(entries, key=order) if numbers else entries
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
              f"<title>Answer key: {e(student_id)}</title><style>{_KEY_CSS}</style></head><body>",
              f"<h1>Answer key: student {e(student_id)}</h1>",

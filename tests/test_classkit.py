@@ -216,3 +216,6 @@ def test_key_carries_the_exercise_numbers_of_the_built_book(tmp_path):
     text = answer_key_html("s1", 1, cohort, answer_key(cohort), numbers)
     assert "<h2>Exercise 3.6: Reading a curve and its table" in text
     assert "<h2>Mean or median count" in text  # no number known: the title alone
+    numbers = {"ex-read-km": "Exercise 3.10", "ex-table1-share": "Exercise 3.9"}
+    text = answer_key_html("s1", 1, cohort, answer_key(cohort), numbers)
+    assert text.index("Exercise 3.9:") < text.index("Exercise 3.10:") < text.index("Mean or median")
