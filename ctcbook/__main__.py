@@ -3,6 +3,8 @@
     ctcbook validate [PATH]                      check a cohort folder
     ctcbook simulate --n N --seed S --out DIR    write a synthetic cohort
     ctcbook convert WIDE.csv --out DIR           convert a one-row-per-patient CSV
+    ctcbook pdf [BOOK] --out DIR                 print the book and an exercises handout
+    ctcbook class ROSTER.csv --out DIR           a class kit: cohorts, answer keys, PDFs
 
 Exit status: 0 success (a valid cohort), 1 failure (an invalid cohort, a refused or
 failed write, an unexpected error), 2 usage error. No traceback is ever shown: errors
@@ -103,6 +105,46 @@ def _convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pdf(args: argparse.Namespace) -> int:
+    from . import printing
+
+    book = Path(args.book)
+    try:
+        if (book / "_config.yml").is_file():
+            print(f"building the book in {book} (jupyter-book build, cached) ...", flush=True)
+            html = printing.build_book(book)
+        else:
+            html = book
+        out = Path(args.out)
+        pages = printing.select_pages(printing.book_pages(html), html, args.pages)
+        result = printing.print_book(html, out / "ctcbook.pdf", solutions=args.solutions,
+                                     pages=pages)
+        print(f"{result.path}: {result.pages} pages ({result.seconds:.0f} s)")
+        handout, n = printing.print_exercises(html, out / "ctcbook-exercises.pdf", pages=pages)
+        print(f"{handout.path}: {n} exercises, {handout.pages} pages ({handout.seconds:.0f} s)")
+    except printing.PrintError as exc:
+        raise _Failure(str(exc)) from None
+    except ImportError as exc:
+        raise _Failure(f"printing needs the 'print' extra (pip install -c constraints.txt "
+                       f"-e '.[print]'): {exc}") from None
+    return 0
+
+
+def _class(args: argparse.Namespace) -> int:
+    from . import classkit, printing
+
+    try:
+        kit = classkit.make_class_kit(args.roster, args.out, book=args.book, pdf=not args.no_pdf,
+                                      build=not args.no_book, force=args.force, progress=print)
+    except (classkit.ClassKitError, printing.PrintError) as exc:
+        raise _Failure(str(exc)) from None
+    except ImportError as exc:
+        raise _Failure(f"printing needs the 'print' extra (pip install -c constraints.txt "
+                       f"-e '.[print]'): {exc}") from None
+    print(kit.summary())
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -137,6 +179,39 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--synthetic", action="store_true",
                    help="mark the cohort as synthetic (default: real data)")
     p.set_defaults(run=_convert)
+
+    p = sub.add_parser("pdf", help="print the book and an exercises handout to PDF",
+                       description="Print the whole book (title, contents with page numbers, "
+                                   "every page) and a handout of its exercises to PDF with "
+                                   "Debian's Chromium (no LaTeX, no downloaded browser).")
+    p.add_argument("book", nargs="?", default=".", metavar="BOOK",
+                   help="the book's folder (with _config.yml: built first, cached) or a built "
+                        "_build/html folder (default: the current folder)")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="folder for ctcbook.pdf and ctcbook-exercises.pdf")
+    p.add_argument("--solutions", action="store_true",
+                   help="print the exercises' solutions open (default: left out)")
+    p.add_argument("--pages", action="append", metavar="PATTERN",
+                   help="print only the pages whose path in the built book matches PATTERN "
+                        "(a glob, e.g. 'notebooks/0[45]-*' for one lesson; repeatable)")
+    p.set_defaults(run=_pdf)
+
+    p = sub.add_parser("class", help="a class kit: a cohort and an answer key per student",
+                       description="Read a roster (a CSV with a student_id column) and write, "
+                                   "per student, a seeded cohort and an answer key (HTML and "
+                                   "PDF), plus the book built without solutions and printable "
+                                   "worksheet and answer-key PDFs. See the instructor's page.")
+    p.add_argument("roster", metavar="ROSTER.csv", help="CSV with a student_id column")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write")
+    p.add_argument("--book", default=".", metavar="BOOK",
+                   help="the book's source folder, for the build without solutions "
+                        "(default: the current folder)")
+    p.add_argument("--no-pdf", action="store_true",
+                   help="skip the book build and the PDFs (cohorts and HTML keys only)")
+    p.add_argument("--no-book", action="store_true",
+                   help="skip the book without solutions and the worksheet (keys still printed)")
+    p.add_argument("--force", action="store_true", help="write into a non-empty DIR")
+    p.set_defaults(run=_class)
     return parser
 
 
@@ -149,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     if getattr(args, "run", None) is None:
         parser.print_usage(sys.stderr)
-        print(f"{PROG}: error: choose a command: validate, simulate or convert", file=sys.stderr)
+        print(f"{PROG}: error: choose a command: validate, simulate, convert, pdf or class", file=sys.stderr)
         return 2
     try:
         return args.run(args)

@@ -1,6 +1,6 @@
 """Sphinx extension for the book (listed in ``_config.yml``).
 
-Four jobs:
+Five jobs:
 
 0. **Footer.** Every page's footer says whether the cohort the book was built on is
    synthetic (from its ``cohort.yaml``), so a build on real data never claims otherwise.
@@ -21,11 +21,24 @@ Four jobs:
    fingerprint of both next to the execution cache; when it changes, the cache is
    cleared and every document is re-read, so ``CTCBOOK_DATA=DIR jupyter-book build .``
    really rebuilds the book on DIR, and a no-change rebuild stays fast.
+
+4. **Launch buttons.** ``_config.yml`` names Binder (and, for a course, a JupyterHub) as
+   places to run a notebook page, but a launch link needs the repository's public address,
+   which only the place that publishes the book knows. The publishing workflow sets
+   ``CTCBOOK_REPOSITORY_URL`` (and ``CTCBOOK_REPOSITORY_BRANCH``); without a repository
+   address the launch buttons are left out rather than pointing somewhere wrong. They are
+   plain links: a page never contacts a hub until a reader clicks one.
+
+5. **A book without solutions.** With ``CTCBOOK_HIDE_SOLUTIONS=1`` every solution of
+   sphinx-exercise (plain and gated ``solution-start``/``solution-end``, with the code cells
+   between them) is removed from the pages: the class kit's student build. sphinx-exercise's
+   own ``hide_solutions`` option drops only plain solutions and breaks gated ones.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from pathlib import Path
 
@@ -63,12 +76,33 @@ def inputs_fingerprint() -> str:
         for file in sorted(p for p in folder.iterdir() if p.is_file()):
             digest.update(file.name.encode())
             digest.update(file.read_bytes())
+    digest.update(f"hide-solutions={hide_solutions()}".encode())
     package = Path(__file__).resolve().parent
     for file in sorted(package.rglob("*")):
         if file.is_file() and file.suffix in {".py", ".yaml", ".js", ".css", ".html"}:
             digest.update(str(file.relative_to(package)).encode())
             digest.update(file.read_bytes())
     return digest.hexdigest()
+
+
+def hide_solutions() -> bool:
+    """Whether this build leaves out the exercises' solutions (``CTCBOOK_HIDE_SOLUTIONS=1``)."""
+    return os.environ.get("CTCBOOK_HIDE_SOLUTIONS", "").strip().lower() in {"1", "true", "yes"}
+
+
+def remove_solutions(doctree) -> int:
+    """Remove every sphinx-exercise solution from ``doctree``; return how many were removed."""
+    from sphinx_exercise.nodes import solution_node
+
+    found = list(doctree.findall(solution_node))
+    for node in found:
+        node.parent.remove(node)
+    return len(found)
+
+
+def _remove_solutions(app: Sphinx, doctree) -> None:
+    if hide_solutions():
+        remove_solutions(doctree)
 
 
 def _cache_dir(app: Sphinx) -> Path:
@@ -131,8 +165,44 @@ def footer_html() -> str:
     )
 
 
-def _set_footer(app: Sphinx, config) -> None:
-    config.html_theme_options = {**config.html_theme_options, "extra_footer": footer_html()}
+# Jupyter Book 1's default repository (its own), used when _config.yml names none.
+_PLACEHOLDER_REPOSITORIES = {"https://github.com/executablebooks/jupyter-book"}
+_LAUNCH_SERVICES = ("binderhub_url", "jupyterhub_url", "colab_url", "deepnote_url")
+
+
+def launch_theme_options(options: dict, repository_url: str | None = None,
+                         branch: str | None = None) -> dict:
+    """Theme options with the repository that launch buttons open, or with no launch buttons.
+
+    ``repository_url`` (from ``CTCBOOK_REPOSITORY_URL``) overrides ``_config.yml``'s
+    ``repository.url``; when neither names a repository, every launch service is switched
+    off, since a Binder or JupyterHub link needs to know what to check out.
+    """
+    opts = dict(options)
+    if "launch_buttons" not in opts:  # not a Jupyter Book theme configuration
+        return opts
+    launch = dict(opts.get("launch_buttons") or {})
+    url = (repository_url or "").strip().rstrip("/") or str(opts.get("repository_url") or "")
+    if url in _PLACEHOLDER_REPOSITORIES:
+        url = ""
+    if url:
+        opts["repository_url"] = url
+        if branch:
+            opts["repository_branch"] = branch
+    else:
+        opts["repository_url"] = ""
+        launch.update({key: "" for key in _LAUNCH_SERVICES if key in launch})
+    opts["launch_buttons"] = launch
+    return opts
+
+
+def _set_theme_options(app: Sphinx, config) -> None:
+    options = launch_theme_options(
+        config.html_theme_options,
+        os.environ.get("CTCBOOK_REPOSITORY_URL"),
+        os.environ.get("CTCBOOK_REPOSITORY_BRANCH"),
+    )
+    config.html_theme_options = {**options, "extra_footer": footer_html()}
 
 
 def setup(app: Sphinx) -> dict:
@@ -140,6 +210,7 @@ def setup(app: Sphinx) -> dict:
     _remove_thebe(app)
     app.connect("env-get-outdated", _check_inputs)
     app.connect("builder-inited", _add_static_path)
-    app.connect("config-inited", _set_footer)
+    app.connect("config-inited", _set_theme_options)
+    app.connect("doctree-read", _remove_solutions)
     app.add_css_file("ctcbook-print.css", media="print")
     return {"parallel_read_safe": True, "parallel_write_safe": True}
