@@ -252,7 +252,7 @@ def book_cox_models(table: pd.DataFrame, univariate: Sequence[str] = (),
     specs: list[CoxModelSpec] = []
     for ep, (dur, ev, _) in ENDPOINTS.items():
         for c in univariate:
-            specs.append(CoxModelSpec(f"Univariate: {c}", "06", ep,
+            specs.append(CoxModelSpec("Univariate", "06", ep,
                                       t[[dur, ev, c]].dropna().astype(float), dur, ev, (c,)))
         multi = list(MULTIVARIATE_COVARIATES)
         specs.append(CoxModelSpec("Multivariate", "06", ep,
