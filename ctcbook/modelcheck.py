@@ -124,7 +124,10 @@ def ph_test(
     residuals by ``V`` (assumed constant over time). R ``survival`` >= 3.0 computes an
     exact score test instead (using the full information matrix of the model with the
     added time-by-covariate terms), so its ``cox.zph`` prints different numbers for
-    the same data; both test the same hypothesis, slope of beta(t) = 0.
+    the same data; both test the same hypothesis, slope of beta(t) = 0. With
+    ``transform="rank"``, ``"identity"`` or ``"log"`` the statistics equal lifelines'; its
+    ``time_transform="km"`` evaluates the Kaplan-Meier transform differently from R, so
+    for ``"km"`` this function follows R (``tests/test_modelcheck.py`` checks both).
 
     References
     ----------
