@@ -58,25 +58,31 @@ def _km_left(stop: np.ndarray, event: np.ndarray, start: np.ndarray | None,
 
 def _schoenfeld(x: np.ndarray, stop: np.ndarray, event: np.ndarray,
                 start: np.ndarray | None, beta: np.ndarray, ties: str
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """Schoenfeld residuals (one row per event, sorted by time) and the event times.
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Schoenfeld residuals (one row per event, sorted by time), the event times, and the
+    weighted covariance matrix of the covariates in each event's risk set.
 
     With tied deaths and Efron's method the expected covariate is averaged over the
-    d Efron-weighted risk sets, as R's ``residuals(fit, "schoenfeld")`` does.
+    d Efron-weighted risk sets, as R's ``residuals(fit, "schoenfeld")`` does; each tied
+    death keeps its own Efron-weighted covariance (its share of the information).
     """
     risk = np.exp(x @ beta - np.max(x @ beta))
-    rows, times = [], []
+    rows, times, covs = [], [], []
     for t in np.unique(stop[event]):
         at_risk = (stop >= t) if start is None else ((stop >= t) & (start < t))
         dead = (stop == t) & event
         d = int(dead.sum())
-        s0, s1 = risk[at_risk].sum(), risk[at_risk] @ x[at_risk]
-        t0, t1 = risk[dead].sum(), risk[dead] @ x[dead]
         fracs = np.arange(d) / d if ties == "efron" else np.zeros(d)
-        mean = np.mean([(s1 - f * t1) / (s0 - f * t0) for f in fracs], axis=0)
-        rows.append(x[dead] - mean)
+        means = []
+        for f in fracs:
+            w = risk * at_risk - f * risk * dead
+            s0 = w.sum()
+            m = w @ x / s0
+            means.append(m)
+            covs.append((x * w[:, None]).T @ x / s0 - np.outer(m, m))
+        rows.append(x[dead] - np.mean(means, axis=0))
         times.extend([t] * d)
-    return np.vstack(rows), np.asarray(times, dtype=float)
+    return np.vstack(rows), np.asarray(times, dtype=float), np.asarray(covs)
 
 
 def ph_test(
@@ -111,7 +117,9 @@ def ph_test(
     pandas.DataFrame
         One row per covariate and a last row ``"GLOBAL"``: ``covariate``, ``rho``
         (correlation of the scaled residuals with transformed time; NaN for GLOBAL),
-        ``statistic`` (chi-square), ``df``, ``p``, ``events``, ``transform``.
+        ``statistic`` (chi-square) and ``p`` of the classic test, ``df``,
+        ``statistic_score`` and ``p_score`` of R >= 3.0's score test, ``events``,
+        ``transform``.
 
     Notes
     -----
@@ -121,10 +129,12 @@ def ph_test(
     number of events, the statistic for covariate j is
     ``d * (V U)_j**2 / (V_jj * sum(g**2))`` with ``U = sum_k g_k r_k``, and the global
     statistic ``d * U' V U / sum(g**2)``. It approximates the variance of the
-    residuals by ``V`` (assumed constant over time). R ``survival`` >= 3.0 computes an
-    exact score test instead (using the full information matrix of the model with the
-    added time-by-covariate terms), so its ``cox.zph`` prints different numbers for
-    the same data; both test the same hypothesis, slope of beta(t) = 0. With
+    residuals by ``V`` (assumed constant over time). R ``survival`` >= 3.0 computes a
+    score test instead, for adding ``g(t) * x_j`` to the fitted model, with the full
+    information matrix of the extended model (built from the weighted covariance of the
+    covariates in each event's risk set); it is returned as ``statistic_score`` and
+    ``p_score`` and reproduces R 3.x ``cox.zph``. Both test the same hypothesis, slope of
+    beta(t) = 0; they differ most in small samples. With
     ``transform="rank"``, ``"identity"`` or ``"log"`` the statistics equal lifelines'; its
     ``time_transform="km"`` evaluates the Kaplan-Meier transform differently from R, so
     for ``"km"`` this function follows R (``tests/test_modelcheck.py`` checks both).
@@ -148,7 +158,7 @@ def ph_test(
     stop = data[duration].to_numpy(dtype=float)
     ev = data[event].to_numpy(dtype=float).astype(bool)
     st = data[start].to_numpy(dtype=float) if start is not None else None
-    resid, times = _schoenfeld(x, stop, ev, st, beta, ties)
+    resid, times, vk = _schoenfeld(x, stop, ev, st, beta, ties)
     d = resid.shape[0]
     if transform == "km":
         uniq = np.unique(times)
@@ -168,13 +178,28 @@ def ph_test(
     stat = d * vu**2 / (np.diag(var) * sg2)
     rho = [float(np.corrcoef(g, scaled[:, j])[0, 1]) for j in range(len(covariates))]
     glob = float(d * u @ var @ u / sg2)
+    # R >= 3.0: score test of adding g(t) * x_j to the model, full information matrix
+    p = len(covariates)
+    info = np.zeros((2 * p, 2 * p))
+    info[:p, :p] = vk.sum(axis=0)
+    info[:p, p:] = np.einsum("k,kij->ij", g, vk)
+    info[p:, :p] = info[:p, p:].T
+    info[p:, p:] = np.einsum("k,kij->ij", g**2, vk)
+    score = np.r_[np.zeros(p), u]
+    score_stat = []
+    for j in range(p):
+        idx = list(range(p)) + [p + j]
+        score_stat.append(float(score[idx] @ np.linalg.solve(info[np.ix_(idx, idx)], score[idx])))
+    score_stat.append(float(score @ np.linalg.solve(info, score)))
     out = pd.DataFrame({
         "covariate": covariates + ["GLOBAL"],
         "rho": rho + [np.nan],
         "statistic": list(stat) + [glob],
-        "df": [1] * len(covariates) + [len(covariates)],
+        "df": [1] * p + [p],
     })
     out["p"] = stats.chi2.sf(out["statistic"], out["df"])
+    out["statistic_score"] = score_stat
+    out["p_score"] = stats.chi2.sf(out["statistic_score"], out["df"])
     out["events"] = d
     out["transform"] = transform
     return out
@@ -201,7 +226,7 @@ def schoenfeld_residuals(
     stop = data[duration].to_numpy(dtype=float)
     ev = data[event].to_numpy(dtype=float).astype(bool)
     st = data[start].to_numpy(dtype=float) if start is not None else None
-    resid, times = _schoenfeld(x, stop, ev, st, beta, ties)
+    resid, times, _ = _schoenfeld(x, stop, ev, st, beta, ties)
     scaled = resid.shape[0] * resid @ fit.covariance.to_numpy() + beta
     out = pd.DataFrame(scaled, columns=covariates)
     out.insert(0, "time", times)
@@ -276,8 +301,8 @@ def ph_table(specs: Sequence[CoxModelSpec], transform: str = "km") -> pd.DataFra
     -------
     pandas.DataFrame
         ``chapter``, ``endpoint``, ``model``, ``covariate`` (``GLOBAL`` rows only for
-        models with several covariates), ``rho``, ``statistic``, ``df``, ``p``,
-        ``events``, ``note`` (why a model could not be tested; its numbers then NaN).
+        models with several covariates), ``rho``, ``statistic``, ``df``, ``p`` (classic
+        test), ``p_score`` (R >= 3.0 score test), ``events``, ``note`` (why a model could not be tested; its numbers then NaN).
     """
     rows = []
     for s in specs:
@@ -287,14 +312,15 @@ def ph_table(specs: Sequence[CoxModelSpec], transform: str = "km") -> pd.DataFra
                         transform=transform)
         except ModelError as err:
             rows.append({**head, "covariate": ", ".join(s.covariates), "rho": np.nan,
-                         "statistic": np.nan, "df": np.nan, "p": np.nan,
+                         "statistic": np.nan, "df": np.nan, "p": np.nan, "p_score": np.nan,
                          "events": int(s.data[s.event].sum()), "note": str(err)})
             continue
         if len(s.covariates) == 1:
             r = r[r["covariate"] != "GLOBAL"]
         for rec in r.to_dict("records"):
             rows.append({**head, **{k: rec[k] for k in ("covariate", "rho", "statistic",
-                                                          "df", "p", "events")}, "note": ""})
+                                                          "df", "p", "p_score", "events")},
+                         "note": ""})
     return pd.DataFrame(rows)
 
 

@@ -13,7 +13,8 @@ Sources (copies of the data in tests/data, see its README):
   ``tests/Examples/survival-Ex.Rout.save`` of survival 3.x, the ``?cox.zph`` example
   ``cox.zph(coxph(Surv(futime, fustat) ~ age + ecog.ps, ovarian))``: chisq 0.698 / 2.371,
   GLOBAL 3.633 (p 0.40 / 0.12 / 0.16). The classic test gives other numbers for the same
-  model; the test below pins the difference.
+  model; the test below pins the difference and checks the score test, which
+  ``ph_test`` returns as ``statistic_score``, against R 3.x.
 * RMST: ``survRM2`` vignette (Uno, 2017), ``rmst2(time, status, arm, tau = 10)`` on the
   312 randomized patients of R ``survival::pbc`` (time in years = days / 365.25,
   status 2 = death, arm 1 = D-penicillamine): RMST arm 1 7.146 (se 0.283, 6.592 to
@@ -65,16 +66,20 @@ def test_ph_test_matches_classic_cox_zph(ovarian):
     assert (r["events"] == 12).all()
 
 
-def test_ph_test_differs_from_r3_score_test_as_documented(ovarian):
+def test_ph_test_classic_differs_from_r3_score_test_which_is_returned_too(ovarian):
     """R >= 3.0 cox.zph prints 0.698 / 2.371 / 3.633 for age + ecog.ps; the classic test
-    (this function, lifelines, R < 3.0) gives 0.856 / 2.545 / 3.195 for the same model.
+    (``statistic``: lifelines, R < 3.0) gives 0.856 / 2.545 / 3.195 for the same model.
     Same hypothesis, different approximation of the residuals' variance: pinned here so a
-    change of either is noticed."""
+    change of either is noticed; ``statistic_score`` reproduces R 3.x."""
     r = mc.ph_test(ovarian, "futime", "fustat", ["age", "ecog_ps"]).set_index("covariate")
     classic = r.loc[["age", "ecog_ps", "GLOBAL"], "statistic"].to_numpy()
     np.testing.assert_allclose(classic, [0.8558, 2.5452, 3.1955], atol=5e-4)
     r3 = np.array([0.698, 2.371, 3.633])
     assert np.all(np.abs(classic - r3) > 0.1)
+    # ... and the score test of R >= 3.0 is returned beside it, to R's printed digits
+    np.testing.assert_allclose(r.loc[["age", "ecog_ps", "GLOBAL"], "statistic_score"], r3, atol=5e-4)
+    np.testing.assert_allclose(r.loc[["age", "ecog_ps", "GLOBAL"], "p_score"], [0.40, 0.12, 0.16],
+                               atol=5e-3)
     # the conclusions agree: no covariate below 0.05 with either
     assert (r["p"] > 0.05).all() and np.all(stats.chi2.sf(r3, [1, 1, 2]) > 0.05)
 
@@ -104,6 +109,7 @@ def test_ph_test_counting_process_equals_unsplit_data(ovarian):
             rows.append({"start": 0.0, "stop": p.futime, "event": p.fustat, "rx_b": p.rx_b, "age": p.age})
     split = mc.ph_test(pd.DataFrame(rows), "stop", "event", covs, start="start")
     np.testing.assert_allclose(split["statistic"], whole["statistic"], rtol=1e-8)
+    np.testing.assert_allclose(split["statistic_score"], whole["statistic_score"], rtol=1e-8)
 
 
 def test_ph_test_detects_non_proportional_hazards():
