@@ -24,6 +24,7 @@ paper        the published numbers and the scorecard
 studies      simulation studies (best-cutpoint type I error, guarantee time, power)
 resampling   bootstrap intervals, permutation log-rank, leave-one-out sensitivity
 power        Schoenfeld's events and sample size
+modelcheck   proportional-hazards tests, RMST, multiplicity, EPV, added value, Simon-Makuch
 """
 
 from __future__ import annotations
@@ -104,6 +105,17 @@ _API: dict[str, str] = {
     "event_probability": "power",
     "sample_size": "power",
     "sample_size_table": "power",
+    # model checks (Do the models hold?)
+    "ph_test": "modelcheck",
+    "ph_table": "modelcheck",
+    "book_cox_models": "modelcheck",
+    "rmst_difference": "modelcheck",
+    "adjust_pvalues": "modelcheck",
+    "results_tests": "modelcheck",
+    "events_per_variable": "modelcheck",
+    "collinearity": "modelcheck",
+    "added_value": "modelcheck",
+    "simon_makuch": "modelcheck",
     # explorers
     "explore": "exploration",
     "Exploration": "exploration",
