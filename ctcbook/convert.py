@@ -200,9 +200,12 @@ def to_wide(cohort: Cohort) -> pd.DataFrame:
     """The cohort as one row per patient: the patient columns, then ``ctc_T``,
     ``her2_ctc_T`` and ``day_T`` for each timepoint in the cohort (no ``day_baseline``).
 
-    Missing draws are empty (counts are nullable ``Int64``). Extra columns of the draw
-    table are not carried over.
+    Missing draws are empty (counts are nullable ``Int64``). Days and ages that are whole
+    numbers are ``Int64`` too, so a CSV written from it reads ``68``, not ``68.0``. Extra
+    columns of the draw table are not carried over.
     """
+    from .tables import whole_numbers
+
     wide = cohort.patients.copy()
     ctc = cohort.ctc
     timepoints = sorted(set(ctc["timepoint"]), key=lambda t: timepoint_order(t) or 0)
@@ -214,4 +217,7 @@ def to_wide(cohort: Cohort) -> pd.DataFrame:
         wide[her2_col] = ids.map(at["her2_positive_ctc"]).astype("Int64")
         if tp != "baseline":
             wide[day_col] = ids.map(at["day"]).astype("float64")
+    days = [c for c in wide.columns if c in ("age_years", "pfs_days", "os_days")
+            or (c.startswith("day_") and c.removeprefix("day_") in timepoints)]
+    wide[days] = whole_numbers(wide[days])
     return wide

@@ -44,3 +44,17 @@ def test_every_citation_in_the_book_is_in_the_bibliography():
             cited.update(k.strip() for k in group.split(","))
     assert cited, "no citations found"
     assert cited <= keys, f"cited but not in references.bib: {sorted(cited - keys)}"
+
+
+def test_introduction_says_next_what_the_next_page_is():
+    """The Introduction's last line names the page its "Next" button opens (_toc.yml order)."""
+    toc = (ROOT / "_toc.yml").read_text(encoding="utf-8")
+    files = re.findall(r"^\s*-?\s*(?:root|file):\s*(\S+)", toc, flags=re.MULTILINE)
+    after = files[files.index("book/introduction") + 1]
+    label = re.match(r"\((.+?)\)=", (ROOT / f"{after}.md").read_text(encoding="utf-8")).group(1)
+    lines = [ln for ln in (ROOT / "book" / "introduction.md").read_text(
+        encoding="utf-8").splitlines() if ln.strip()]
+    last = lines[-2] + " " + lines[-1]
+    first_ref = re.search(r"\{ref\}`(?:[^`<]*<)?([^`>]+)>?`", last)
+    assert last.startswith("**Next:**") and first_ref, last
+    assert first_ref.group(1) == label, f"the Introduction ends pointing to {first_ref.group(1)}"
