@@ -63,8 +63,17 @@ def test_validate_lists_every_problem(capsys, good):
     assert code == 1 and err == ""
     lines = out.splitlines()
     assert lines[0] == f"{good}: not a valid cohort, 60 problems:"
-    assert len(lines) == 61  # all of them, not capped
-    assert lines[1] == '  - patients.csv, row 7 (patient Q0), column age_years: "x" is not a number'
+    # one line for the column, naming every row
+    assert lines[1] == ('  - patients.csv, column age_years: 60 cells are not numbers (rows 7-66; '
+                        'e.g. "x")')
+    rows = "".join(f"R{i},{50 + i},negative,positive,0,endocrine,0,{i + 2},1,{i + 1},1,\n"
+                   for i in range(60))
+    with open(good / "patients.csv", "a", encoding="utf-8") as f:
+        f.write(rows)
+    code, out, err = run(capsys, "validate", str(good))
+    lines = out.splitlines()
+    assert lines[0] == f"{good}: not a valid cohort, 120 problems:"
+    assert len(lines) == 62  # all of them, not capped (pfs after os: one line each)
 
 
 def test_validate_missing_folder(capsys, tmp_path):
