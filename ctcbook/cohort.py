@@ -381,10 +381,11 @@ def _decode(file: str, data: bytes, problems: list[Problem]) -> str | None:
         return None
 
 
-def _parse_csv(file: str, text: str, problems: list[Problem]) -> list[tuple[int, list[str]]] | None:
+def _parse_csv(file: str, text: str, problems: list[Problem],
+               delimiter: str = ",") -> list[tuple[int, list[str]]] | None:
     """Split text into (line number, fields) records; blank lines are skipped."""
     records: list[tuple[int, list[str]]] = []
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=delimiter)
     start = 1
     while True:
         try:
@@ -402,6 +403,22 @@ def _parse_csv(file: str, text: str, problems: list[Problem]) -> list[tuple[int,
     return records
 
 
+def _decimal_points(records: list[tuple[int, list[str]]]
+                    ) -> tuple[list[tuple[int, list[str]]], dict[int, int]]:
+    """Cells like ``61,5`` as ``61.5`` (a ';'-separated file); counts per column index."""
+    counts: dict[int, int] = {}
+    out = [records[0]]
+    for line, fields in records[1:]:
+        new = []
+        for i, cell in enumerate(fields):
+            if _DECIMAL_COMMA.fullmatch(cell.strip()):
+                counts[i] = counts.get(i, 0) + 1
+                cell = cell.replace(",", ".")
+            new.append(cell)
+        out.append((line, new))
+    return out, counts
+
+
 def _guess_separator(header_line: str, expected: tuple[str, ...]) -> str | None:
     for sep, label in ((";", "';'"), ("\t", "tab"), ("|", "'|'")):
         parts = [p.strip().strip('"') for p in header_line.split(sep)]
@@ -410,7 +427,10 @@ def _guess_separator(header_line: str, expected: tuple[str, ...]) -> str | None:
     return None
 
 
-def _read_table(folder: Path, file: str, expected: tuple[str, ...], problems: list[Problem]) -> _Table | None:
+def _read_table(folder: Path, file: str, expected: tuple[str, ...], problems: list[Problem],
+                notes: dict | None = None) -> _Table | None:
+    """Read one CSV file as text rows. With ``notes`` (the converter), a ';'-separated
+    file (European Excel) is read too, its decimal commas as points, with a note."""
     path = folder / file
     if not path.exists():
         hint = ""
@@ -458,6 +478,19 @@ def _read_table(folder: Path, file: str, expected: tuple[str, ...], problems: li
     present = set(columns)
     if not any(c in present for c in expected):
         sep = _guess_separator(",".join(header), expected)
+        if sep == "';'" and notes is not None:
+            semi = _parse_csv(file, text, problems, delimiter=";")
+            if semi is None:
+                return None
+            records, commas = _decimal_points(semi)
+            header = records[0][1]
+            columns, present = list(header), set(header)
+            what = "read as ';'-separated (as European Excel saves CSV)"
+            if commas:
+                what += (f", decimal commas read as points ({sum(commas.values())} cells in "
+                         + ", ".join(columns[i] for i in sorted(commas)) + ")")
+            notes[(file, None, what, None)] = []
+            sep = None
         if sep:
             problems.append(
                 Problem(file, None, None,
@@ -611,9 +644,9 @@ class _Checker:
     def _not_a_number(self, column: str, value: str, what: str = "") -> None:
         if _DATE.fullmatch(value):
             days = column in ("pfs_days", "os_days", "day")
+            advice = DATE_ADVICE if days else what
             self.add(column, f"{_q(value)} looks like a date, not a number"
-                     + ("" if days else f"; {what}"), "look like dates",
-                     DATE_ADVICE if days else what)
+                     + (f"; {advice}" if advice else ""), "look like dates", advice)
         elif _DECIMAL_COMMA.fullmatch(value):
             fix = value.replace(",", ".")
             self.add(column, f"{_q(value)} has a decimal comma; write {fix}",
@@ -835,9 +868,13 @@ def format_notes(notes: dict) -> tuple[str, ...]:
     """One line per file, column and spelling read differently, e.g.
     ``patients.csv, column primary_her2: read "Positive" as "positive" (rows 3, 9)``."""
     lines = []
-    for (file, column, written, read), rows in notes.items():
-        shown = ", ".join(str(r) for r in rows[:8]) + (f", ... ({len(rows) - 8} more)"
-                                                        if len(rows) > 8 else "")
+    first_seen = {key[:2]: i for i, key in reversed(list(enumerate(notes)))}
+    for (file, column, written, read), rows in sorted(
+            notes.items(), key=lambda kv: first_seen[kv[0][:2]]):
+        if column is None:
+            lines.append(f"{file}: {written}")
+            continue
+        shown = _ranges(rows)
         lines.append(f"{file}, column {column}: read {_q(written)} as {_q(read)} "
                      f"(row{'s' if len(rows) > 1 else ''} {shown})")
     return tuple(lines)

@@ -148,8 +148,11 @@ def test_bad_files(tmp_path):
         from_wide(tmp_path / "nope.csv")
     with pytest.raises(CohortError, match="is a folder"):
         from_wide(tmp_path)
-    path = write(tmp_path, HEADER.replace(",", ";"))
-    with pytest.raises(CohortError, match="seems to use ';' as separator"):
+    path = write(tmp_path, HEADER.replace(",", ";"))  # ';' is read (issue 16), then checked
+    with pytest.raises(CohortError, match="file has a header but no rows"):
+        from_wide(path)
+    path = write(tmp_path, HEADER.replace(",", "|"))
+    with pytest.raises(CohortError, match="seems to use '|' as separator"):
         from_wide(path)
     path.write_bytes(b"PK\x03\x04" + bytes(50))
     with pytest.raises(CohortError, match=r"Excel workbook \(\.xlsx\)"):
