@@ -58,3 +58,19 @@ def test_introduction_says_next_what_the_next_page_is():
     first_ref = re.search(r"\{ref\}`(?:[^`<]*<)?([^`>]+)>?`", last)
     assert last.startswith("**Next:**") and first_ref, last
     assert first_ref.group(1) == label, f"the Introduction ends pointing to {first_ref.group(1)}"
+
+
+def test_data_dictionary_page_includes_the_one_source():
+    """book/data-dictionary.md shows data/README.md's dictionary (no second hand-kept copy)."""
+    page = (ROOT / "book" / "data-dictionary.md").read_text(encoding="utf-8")
+    readme = (ROOT / "data" / "README.md").read_text(encoding="utf-8")
+    options = dict(re.findall(r'^:(start-after|end-before): "(.+)"$', page, flags=re.MULTILINE))
+    assert "```{include} ../data/README.md" in page
+    start, end = readme.index(options["start-after"]), readme.index(options["end-before"])
+    part = readme[start:end]
+    assert "### `patients.csv`: one row per patient" in part and "| `her2_positive_ctc` |" in part
+    assert "|" not in page  # no table typed here: the dictionary lives in data/README.md
+    toc = (ROOT / "_toc.yml").read_text(encoding="utf-8")
+    assert "file: book/data-dictionary" in toc
+    assert "{ref}`data dictionary <data-dictionary>`" in (ROOT / "book" / "own-data.md").read_text(
+        encoding="utf-8")
