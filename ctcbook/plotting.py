@@ -30,7 +30,15 @@ DAYS_PER_MONTH = 30.4375
 
 
 def style() -> None:
-    """Apply the book's figure style (palette, fonts, sizes) to matplotlib."""
+    """Apply the book's figure style (palette, fonts, sizes) to matplotlib.
+
+    In a Jupyter kernel it also shows, under each code cell, the numbers the cell glues
+    into the text (:func:`ctcbook.jupyter.show_glued_values`): Jupyter's MyST renderer
+    shows them by name, Jupyter Book fills them in.
+    """
+    from .jupyter import show_glued_values
+
+    show_glued_values()
     mpl.rcParams.update(
         {
             "axes.prop_cycle": mpl.cycler(color=PALETTE),
