@@ -74,3 +74,27 @@ def test_data_dictionary_page_includes_the_one_source():
     assert "file: book/data-dictionary" in toc
     assert "{ref}`data dictionary <data-dictionary>`" in (ROOT / "book" / "own-data.md").read_text(
         encoding="utf-8")
+
+
+# The shipped cohort's headline counts written out: on a student's cohort they are wrong
+# (5 to 10 HER2+ patients). Chapter 10 (beyond-small-groups, notebook 15) is rewritten apart.
+HARD_CODED_COUNTS = re.compile(
+    r"\b(?:six|forty[- ]three)\s+(?:patients|women|against|in the key group)\b"
+    r"|\bgroup of six\b|\bforty[- ]three\b", re.IGNORECASE)
+CHAPTER_10 = {"beyond-small-groups.md", "15-how-stable-are-six-patients.ipynb"}
+
+
+def test_prose_does_not_hard_code_the_cohorts_counts():
+    import json
+
+    found = []
+    for path in sorted((ROOT / "book").glob("*.md")) + sorted((ROOT / "notebooks").glob("*.ipynb")):
+        if path.name in CHAPTER_10:
+            continue
+        if path.suffix == ".ipynb":
+            cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+            text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        else:
+            text = path.read_text(encoding="utf-8")
+        found += [f"{path.name}: {m.group(0)!r}" for m in HARD_CODED_COUNTS.finditer(text)]
+    assert not found, f"counts of the shipped cohort typed into prose (glue or word them): {found}"
