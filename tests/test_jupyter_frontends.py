@@ -227,11 +227,6 @@ class JupyterServer:
                 return True
         return False
 
-    def end_sessions(self) -> None:
-        """Shut down every kernel the pages started (one per opened notebook)."""
-        for session in self.sessions():
-            _request(f"{self.url}/api/sessions/{session['id']}", method="DELETE")
-
     def stop(self) -> None:
         """Shut down (kernels included) through the API, else terminate, else kill."""
         process = self.process
@@ -267,9 +262,6 @@ def jupyter(tmp_path_factory):
         nb = live_notebook()
         for name in ("lab", "notebook"):  # one notebook, hence one kernel, per front end
             (server.root / f"{name}.ipynb").write_text(json.dumps(nb, indent=1))
-        (server.root / "book").mkdir()
-        for path in NOTEBOOKS:  # the book's notebooks, as committed, for the MyST test
-            (server.root / "book" / path.name).write_bytes(path.read_bytes())
         server.wait_ready()
         yield server
     finally:
@@ -493,12 +485,13 @@ RAW_MYST = re.compile(r"^\([\w.:-]+\)=$|\{glue(?::\w+)?\}|\{cite(?::\w+)?\}|\{re
 # - ``{ref}`` to another page and ``{cite:p}`` show their label, marked "not found".
 KNOWN_UNKNOWN_DIRECTIVES = {"glue:figure"}
 
-RENDERED = """() => Array.from(document.querySelectorAll('.jp-Notebook .jp-MarkdownCell')).map(cell => {
+RENDERED = """() => Array.from(document.querySelectorAll(
+        '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-MarkdownCell')).map(cell => {
     const myst = cell.querySelector('.myst');
     return {
         myst: !!myst,
         text: myst ? myst.innerText : (cell.querySelector('.jp-RenderedMarkdown') || cell).innerText,
-        unknown: myst ? Array.from(myst.querySelectorAll('.myst-exercise-title, .myst-admonition-header, summary, div'))
+        unknown: myst ? Array.from(myst.querySelectorAll('summary, div'))
             .map(e => e.textContent.trim()).filter(t => /^\\S+ - Unknown Directive$/.test(t))
             .map(t => t.replace(' - Unknown Directive', '')) : [],
         open_solutions: myst ? Array.from(myst.querySelectorAll('details'))
@@ -508,47 +501,62 @@ RENDERED = """() => Array.from(document.querySelectorAll('.jp-Notebook .jp-Markd
     };
 })"""
 
+COLLAPSED_CODE = """() => document.querySelectorAll(
+    '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPlaceholder').length"""
 
-def markdown_cells(path: Path) -> int:
-    return sum(c["cell_type"] == "markdown" for c in json.loads(path.read_text())["cells"])
+
+def all_notebooks() -> tuple[dict, list[str], int]:
+    """Every notebook's cells in one notebook (one page load per front end, one kernel);
+    the name of each markdown cell's notebook, and the number of collapsed code cells."""
+    combined = json.loads(NOTEBOOK_08.read_text(encoding="utf-8"))
+    cells, names, hidden = [], [], 0
+    for path in NOTEBOOKS:
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] == "markdown":
+                names.append(path.name)
+            else:
+                cell["outputs"], cell["execution_count"] = [], None
+                hidden += bool(cell["metadata"].get("jupyter", {}).get("source_hidden"))
+            cells.append(cell)
+    combined["cells"] = cells
+    return combined, names, hidden
 
 
 @pytest.mark.parametrize("frontend", ["lab", "notebook"])
 def test_notebooks_render_their_myst(jupyter, frontend):
     """Every notebook's markdown is rendered as MyST: no raw roles, targets or fences, only
-    the known unknown directive, and every solution a closed dropdown (issue 16)."""
-    problems: dict[str, list[str]] = {}
-    solutions = 0
+    the known unknown directive, every solution a closed dropdown and its code collapsed
+    (issue 16)."""
+    nb, names, hidden = all_notebooks()
+    path = f"all-{frontend}.ipynb"
+    (jupyter.root / path).write_text(json.dumps(nb, indent=1))
+    n = len(names)
     with browser_page() as (page, log):
-        page.set_default_timeout(KERNEL_TIMEOUT)
-        for path in NOTEBOOKS:
-            page.goto(jupyter.url + URLS[frontend].format(path=f"book/{path.name}")
-                      + f"?token={TOKEN}", wait_until="domcontentloaded")
-            n = markdown_cells(path)
-            try:
-                page.wait_for_function(
-                    f"() => document.querySelectorAll('.jp-Notebook .jp-MarkdownCell .myst').length"
-                    f" === {n}", timeout=KERNEL_TIMEOUT)
-            except Exception:  # noqa: BLE001 - reported below with what was shown
-                pass
-            cells = page.evaluate(RENDERED)
-            found = []
-            if len(cells) != n or not all(c["myst"] for c in cells):
-                found.append(f"{sum(c['myst'] for c in cells)} of {n} markdown cells rendered "
-                             "by jupyterlab-myst")
-            for k, cell in enumerate(cells):
-                raw = sorted(set(RAW_MYST.findall(cell["text"])))
-                if raw:
-                    found.append(f"cell {k}: raw MyST {raw}: {cell['text'][:200]!r}")
-                unknown = set(cell["unknown"]) - KNOWN_UNKNOWN_DIRECTIVES
-                if unknown:
-                    found.append(f"cell {k}: unknown directives {sorted(unknown)}")
-                if cell["open_solutions"]:
-                    found.append(f"cell {k}: a solution is shown open")
-                solutions += cell["solutions"]
-            if found:
-                problems[path.name] = found
-            jupyter.end_sessions()
+        page.goto(jupyter.url + URLS[frontend].format(path=path) + f"?token={TOKEN}",
+                  wait_until="domcontentloaded", timeout=KERNEL_TIMEOUT)
+        try:
+            page.wait_for_function(
+                "n => document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) "
+                ".jp-Notebook .jp-MarkdownCell .myst').length === n", arg=n, timeout=RUN_TIMEOUT)
+        except Exception:  # noqa: BLE001 - reported below with what was shown
+            pass
+        cells = page.evaluate(RENDERED)
+        collapsed = page.evaluate(COLLAPSED_CODE)
         assert not log["external"], f"{frontend}: requests to other hosts: {log['external']}"
+    rendered = sum(c["myst"] for c in cells)
+    assert len(cells) == n and rendered == n, (
+        f"{frontend}: {rendered} of {n} markdown cells rendered by jupyterlab-myst")
+    problems, solutions = [], 0
+    for name, cell in zip(names, cells, strict=True):
+        raw = sorted(set(RAW_MYST.findall(cell["text"])))
+        if raw:
+            problems.append(f"{name}: raw MyST {raw}: {cell['text'][:200]!r}")
+        unknown = set(cell["unknown"]) - KNOWN_UNKNOWN_DIRECTIVES
+        if unknown:
+            problems.append(f"{name}: unknown directives {sorted(unknown)}")
+        if cell["open_solutions"]:
+            problems.append(f"{name}: a solution is shown open")
+        solutions += cell["solutions"]
     assert not problems, f"{frontend}: MyST not rendered as it should be: {problems}"
     assert solutions >= 10, f"{frontend}: only {solutions} solutions found"
+    assert collapsed == hidden, f"{frontend}: {collapsed} of {hidden} solution code cells collapsed"
