@@ -270,7 +270,7 @@
          "corrected p of the best threshold (Lau94) = " + fmtP(cp.p_lau94));
     }
     if (cp.candidate.indexOf(false) >= 0) {
-      el("rect", {x: W - right - 214, y: ky - 10, width: 14, height: 10, fill: "#e0e0e0"}, g);
+      el("rect", {x: W - right - 158, y: ky - 10, width: 14, height: 10, fill: "#e0e0e0"}, g);
       el("text", {x: W - right, y: ky, "text-anchor": "end", "class": "ctcx-small"}, g,
          "excluded by the 10% rule");
     }
