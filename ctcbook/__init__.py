@@ -74,6 +74,7 @@ _API: dict[str, str] = {
     "plot_forest": "plotting",
     # tables (Table 1, result tables, agreement)
     "html_table": "tables",
+    "whole_numbers": "tables",
     "format_p": "tables",
     "format_hr": "tables",
     "table1": "tables",

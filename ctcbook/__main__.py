@@ -2,9 +2,10 @@
 
     ctcbook validate [PATH]                      check a cohort folder
     ctcbook simulate --n N --seed S --out DIR    write a synthetic cohort
-    ctcbook convert WIDE.csv --out DIR           convert a one-row-per-patient CSV
+    ctcbook convert WIDE.csv --out DIR [--dates] convert a one-row-per-patient CSV
     ctcbook pdf [BOOK] --out DIR                 print the book and an exercises handout
     ctcbook class ROSTER.csv --out DIR           a class kit: cohorts, answer keys, PDFs
+    ctcbook --version
 
 Exit status: 0 success (a valid cohort), 1 failure (an invalid cohort, a refused or
 failed write, an unexpected error), 2 usage error. No traceback is ever shown: errors
@@ -60,14 +61,38 @@ def _problems_of(path: Path) -> list:
     return []
 
 
+#: The data dictionary: in the repository, and as a page of the book.
+DICTIONARY = ("data/README.md in the repository, or the book's page 'Data dictionary' "
+              "(book/data-dictionary.md)")
+
+EXAMPLES = f"""examples:
+  ctcbook validate my-cohort                   check a cohort folder, list every problem
+  ctcbook convert sheet.csv --out my-cohort    one row per patient -> cohort folder
+  ctcbook convert sheet.csv --out my-cohort --dates
+                                               dates (YYYY-MM-DD) -> days since baseline_date
+  ctcbook simulate --seed 7 --out /tmp/c7      a synthetic cohort for practice
+  CTCBOOK_DATA=my-cohort jupyter-book build .  the whole book on that cohort
+
+the format, column by column: {DICTIONARY}"""
+
+
+def _print_notes(cohort) -> None:
+    if cohort.notes:
+        print("note: read differently from how it is written (your file is not changed):")
+        for line in cohort.notes:
+            print(f"  - {line}")
+
+
 def _validate(args: argparse.Namespace) -> int:
     path = args.path if args.path is not None else str(cohort_path())
     try:
         cohort = load_cohort(path)
     except CohortError as err:
         print(format_problems(err.problems, path, limit=None))
+        print(f"(the format: {DICTIONARY})")
         return 1
     print(f"{path}: valid cohort, {_describe(cohort)}")
+    _print_notes(cohort)
     return 0
 
 
@@ -95,13 +120,15 @@ def _convert(args: argparse.Namespace) -> int:
     out = Path(args.out)
     _check_out(out, args.force)
     try:
-        cohort = from_wide(args.wide, synthetic=args.synthetic)
+        cohort = from_wide(args.wide, synthetic=args.synthetic, dates=args.dates)
     except CohortError as err:
         print(format_problems(err.problems, args.wide, limit=None).replace(
             "not a valid cohort", "cannot be converted"))
+        print(f"(the format: {DICTIONARY})")
         return 1
     _write_checked(cohort, out)
     print(f"{out}: wrote {_describe(cohort)}, converted from {args.wide}")
+    _print_notes(cohort)
     return 0
 
 
@@ -146,11 +173,15 @@ def _class(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Check, simulate and convert cohorts for the ctcbook "
-                    "(Hayashi et al. 2012, HER2-positive CTCs). The format: data/README.md.",
+                    "(Hayashi et al. 2012, HER2-positive CTCs).",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("validate", help="check a cohort folder and list every problem",
@@ -172,12 +203,18 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("convert", help="convert a one-row-per-patient CSV into a cohort folder",
                        description="Convert a one-row-per-patient CSV (patient columns plus "
                                    "ctc_T, her2_ctc_T, day_T per timepoint T) into a cohort "
-                                   "folder. See data/README.md.")
+                                   "folder. Comma- or ';'-separated (decimal commas are read "
+                                   "as points). Other spellings of labels (Neg, POS, +, yes) "
+                                   "are read and listed in a note. The file is never changed.",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("wide", metavar="WIDE.csv", help="the one-row-per-patient CSV file")
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write")
     p.add_argument("--force", action="store_true", help="overwrite the files of a non-empty DIR")
     p.add_argument("--synthetic", action="store_true",
                    help="mark the cohort as synthetic (default: real data)")
+    p.add_argument("--dates", action="store_true",
+                   help="read dates (YYYY-MM-DD) in pfs_days, os_days and day_T as days since "
+                        "the patient's baseline_date column")
     p.set_defaults(run=_convert)
 
     p = sub.add_parser("pdf", help="print the book and an exercises handout to PDF",

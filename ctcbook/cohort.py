@@ -58,6 +58,35 @@ _FOLLOW_UP = re.compile(r"follow_up_([1-9][0-9]*)")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _INT64_MAX = 2**63 - 1
+_DATE = re.compile(r"(?:[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}|[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}"
+                   r"|[0-9]{1,2}[- ][A-Za-z]{3,9}[- ][0-9]{2,4})(?:[ T][0-9:.]+)?")
+_DECIMAL_COMMA = re.compile(r"[+-]?[0-9]+,[0-9]+")
+
+#: Other spellings of the labels that are read as the format's label, with a note
+#: (matched after stripping and lower-casing; exact labels are read without a note).
+LABEL_SPELLINGS: dict[str, dict[str, str]] = {
+    "status": {
+        "pos": "positive", "pos.": "positive", "+": "positive", "positive": "positive",
+        "neg": "negative", "neg.": "negative", "-": "negative", "\u2212": "negative",
+        "negative": "negative",
+        "unknown": "unknown", "unk": "unknown", "unk.": "unknown", "n/a": "unknown",
+        "na": "unknown", "not known": "unknown", "nk": "unknown", "?": "unknown",
+    },
+    "therapy": {
+        "chemo": "chemotherapy", "chemotherapy": "chemotherapy",
+        "endocrine": "endocrine", "endocrine therapy": "endocrine", "hormonal": "endocrine",
+        "hormone therapy": "endocrine", "hormonal therapy": "endocrine",
+        "anti_her2": "anti_her2", "anti-her2": "anti_her2", "anti her2": "anti_her2",
+        "anti-her2 therapy": "anti_her2", "her2-targeted": "anti_her2",
+        "combination": "combination", "combined": "combination", "other": "other",
+    },
+    "binary": {"yes": "1", "y": "1", "true": "1", "no": "0", "n": "0", "false": "0"},
+}
+_SPELLING_OF = {"primary_her2": "status", "hormone_receptor": "status", "therapy": "therapy"}
+
+#: Advice for a date where a number of days is expected.
+DATE_ADVICE = ("give days since the baseline blood draw (in a one-row-per-patient sheet, "
+               "add a baseline_date column and use `ctcbook convert --dates`)")
 
 
 @dataclass(frozen=True)
@@ -81,6 +110,9 @@ class Cohort:
     source: str = "in memory"
     synthetic: bool = True
     metadata: dict = field(default_factory=dict)
+    #: What the loader read in a way other than written (e.g. ``"Positive"`` as
+    #: ``"positive"``), one line per file, column and spelling; the files are unchanged.
+    notes: tuple[str, ...] = ()
 
     @property
     def n(self) -> int:
@@ -141,6 +173,10 @@ class Problem:
     column: str | None
     message: str
     patient: str | None = None
+    #: Problems of one file and column with the same ``group`` (e.g. "look like dates")
+    #: are listed as one line when there are several (see :func:`summarise_problems`).
+    group: str | None = None
+    advice: str = ""
 
     def __str__(self) -> str:
         where = self.file
@@ -169,17 +205,78 @@ class CohortError(ValueError):
         return (type(self), (self.problems, self.source))
 
 
+#: A group of at least this many problems (same file, column and kind) is listed as one line.
+SUMMARY_MIN = 3
+
+
+def _ranges(rows: list[int]) -> str:
+    """Row numbers as ranges: [2, 3, 4, 7] -> "2-4, 7"."""
+    parts: list[str] = []
+    for r in sorted(set(rows)):
+        if parts and r == parts[-1][1] + 1:
+            parts[-1][1] = r
+        else:
+            parts.append([r, r])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in parts)
+
+
+def summarise_problems(problems: list[Problem], min_count: int = SUMMARY_MIN) -> list[Problem]:
+    """Collapse problems of the same file, column and kind into one line per column.
+
+    Forty-nine dates in ``pfs_days`` read as one problem, "column pfs_days: 49 cells look
+    like dates (rows 2, 3, 4, ...; e.g. "2011-03-04"); give days since ...", instead of 49
+    lines. Problems without a ``group``, and groups of fewer than ``min_count``, are kept
+    as they are. The summary takes the place of the group's first problem.
+    """
+    groups: dict[tuple, list[Problem]] = {}
+    for p in problems:
+        if p.group is not None and p.column is not None:
+            groups.setdefault((p.file, p.column, p.group), []).append(p)
+    out: list[Problem] = []
+    done: set[tuple] = set()
+    for p in problems:
+        key = (p.file, p.column, p.group)
+        members = groups.get(key) if p.group is not None else None
+        if not members or len(members) < min_count:
+            out.append(p)
+            continue
+        if key in done:
+            continue
+        done.add(key)
+        shown = _ranges([m.row for m in members if m.row is not None])
+        example = members[0].message.split(" ", 1)[0] if members[0].message.startswith('"') else ""
+        message = (f"{len(members)} cells {p.group} (rows {shown}"
+                   f"{'; e.g. ' + example if example else ''})")
+        if p.advice:
+            message += f"; {p.advice}"
+        out.append(Problem(p.file, None, p.column, message))
+    return out
+
+
 def format_problems(
-    problems: list[Problem], source: str | None = None, limit: int | None = MAX_LISTED
+    problems: list[Problem], source: str | None = None, limit: int | None = MAX_LISTED,
+    width: int | None = None,
 ) -> str:
-    """Format problems as an indented list with a heading (``limit=None``: list all)."""
+    """Format problems as an indented list with a heading (``limit=None``: list all).
+
+    Many problems of one kind in one column are listed as one line
+    (:func:`summarise_problems`); the heading counts every cell. ``width`` wraps long
+    lines (for a page or a terminal), with a hanging indent.
+    """
     n = len(problems)
     head = f"{source}: " if source else ""
     head += f"not a valid cohort, {n} problem{'s' if n != 1 else ''}:"
-    shown = problems if limit is None else problems[:limit]
+    listed = summarise_problems(problems)
+    shown = listed if limit is None else listed[:limit]
     lines = [head] + [f"  - {p}" for p in shown]
-    if len(shown) < n:
-        lines.append(f"  ... and {n - len(shown)} more")
+    if len(shown) < len(listed):
+        lines.append(f"  ... and {len(listed) - len(shown)} more")
+    if width is not None:
+        import textwrap
+
+        lines = [textwrap.fill(line, width, subsequent_indent="      " if line.startswith("  - ")
+                               else "  ", break_long_words=False, break_on_hyphens=False)
+                 for line in lines]
     return "\n".join(lines)
 
 
@@ -284,10 +381,11 @@ def _decode(file: str, data: bytes, problems: list[Problem]) -> str | None:
         return None
 
 
-def _parse_csv(file: str, text: str, problems: list[Problem]) -> list[tuple[int, list[str]]] | None:
+def _parse_csv(file: str, text: str, problems: list[Problem],
+               delimiter: str = ",") -> list[tuple[int, list[str]]] | None:
     """Split text into (line number, fields) records; blank lines are skipped."""
     records: list[tuple[int, list[str]]] = []
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=delimiter)
     start = 1
     while True:
         try:
@@ -305,6 +403,22 @@ def _parse_csv(file: str, text: str, problems: list[Problem]) -> list[tuple[int,
     return records
 
 
+def _decimal_points(records: list[tuple[int, list[str]]]
+                    ) -> tuple[list[tuple[int, list[str]]], dict[int, int]]:
+    """Cells like ``61,5`` as ``61.5`` (a ';'-separated file); counts per column index."""
+    counts: dict[int, int] = {}
+    out = [records[0]]
+    for line, fields in records[1:]:
+        new = []
+        for i, cell in enumerate(fields):
+            if _DECIMAL_COMMA.fullmatch(cell.strip()):
+                counts[i] = counts.get(i, 0) + 1
+                cell = cell.replace(",", ".")
+            new.append(cell)
+        out.append((line, new))
+    return out, counts
+
+
 def _guess_separator(header_line: str, expected: tuple[str, ...]) -> str | None:
     for sep, label in ((";", "';'"), ("\t", "tab"), ("|", "'|'")):
         parts = [p.strip().strip('"') for p in header_line.split(sep)]
@@ -313,7 +427,10 @@ def _guess_separator(header_line: str, expected: tuple[str, ...]) -> str | None:
     return None
 
 
-def _read_table(folder: Path, file: str, expected: tuple[str, ...], problems: list[Problem]) -> _Table | None:
+def _read_table(folder: Path, file: str, expected: tuple[str, ...], problems: list[Problem],
+                notes: dict | None = None) -> _Table | None:
+    """Read one CSV file as text rows. With ``notes`` (the converter), a ';'-separated
+    file (European Excel) is read too, its decimal commas as points, with a note."""
     path = folder / file
     if not path.exists():
         hint = ""
@@ -361,6 +478,19 @@ def _read_table(folder: Path, file: str, expected: tuple[str, ...], problems: li
     present = set(columns)
     if not any(c in present for c in expected):
         sep = _guess_separator(",".join(header), expected)
+        if sep == "';'" and notes is not None:
+            semi = _parse_csv(file, text, problems, delimiter=";")
+            if semi is None:
+                return None
+            records, commas = _decimal_points(semi)
+            header = records[0][1]
+            columns, present = list(header), set(header)
+            what = "read as ';'-separated (as European Excel saves CSV)"
+            if commas:
+                what += (f", decimal commas read as points ({sum(commas.values())} cells in "
+                         + ", ".join(columns[i] for i in sorted(commas)) + ")")
+            notes[(file, None, what, None)] = []
+            sep = None
         if sep:
             problems.append(
                 Problem(file, None, None,
@@ -450,18 +580,27 @@ def _timepoint_hint(text: str) -> str:
 class _Checker:
     """Parses the cells of one row, adding a problem for each bad cell."""
 
-    def __init__(self, row: _Row, problems: list[Problem]):
+    def __init__(self, row: _Row, problems: list[Problem], notes: dict | None = None):
         self.row = row
         self.problems = problems
+        self.notes = notes
         self.patient = (row.cells.get("patient_id") or "").strip() or None
         self.ok = True
 
-    def add(self, column: str | None, message: str) -> None:
+    def add(self, column: str | None, message: str, group: str | None = None,
+            advice: str = "") -> None:
         self.ok = False
         self.problems.append(
             Problem(self.row.file, self.row.line,
-                    None if column is None else self.row.name(column), message, self.patient)
+                    None if column is None else self.row.name(column), message, self.patient,
+                    group, advice)
         )
+
+    def note(self, column: str, written: str, read: str) -> None:
+        """Record that ``written`` was read as ``read`` (reported, never silent)."""
+        if self.notes is not None:
+            key = (self.row.file, self.row.name(column), written, read)
+            self.notes.setdefault(key, []).append(self.row.line)
 
     def text(self, column: str) -> str | None:
         value = self.row.cells.get(column)
@@ -488,7 +627,7 @@ class _Checker:
                 self.add(column, f"is empty; a number is required{what and ' (' + what + ')'}")
             return None
         if not _NUMBER.fullmatch(value):
-            self.add(column, f"{_q(value)} is not a number")
+            self._not_a_number(column, value)
             return None
         x = float(value)
         if not math.isfinite(x):
@@ -501,6 +640,21 @@ class _Checker:
             self.add(column, f"{_q(value)} is negative; it must be 0 or more")
             return None
         return x
+
+    def _not_a_number(self, column: str, value: str, what: str = "") -> None:
+        if _DATE.fullmatch(value):
+            days = column in ("pfs_days", "os_days", "day")
+            advice = DATE_ADVICE if days else what
+            self.add(column, f"{_q(value)} looks like a date, not a number"
+                     + (f"; {advice}" if advice else ""), "look like dates", advice)
+        elif _DECIMAL_COMMA.fullmatch(value):
+            fix = value.replace(",", ".")
+            self.add(column, f"{_q(value)} has a decimal comma; write {fix}",
+                     "have a decimal comma", "write numbers with a decimal point (61.5); "
+                     "`ctcbook convert` reads a ';'-separated sheet with decimal commas")
+        else:
+            self.add(column, f"{_q(value)} is not a number" + (f"; {what}" if what else ""),
+                     "are not numbers", what)
 
     def integer(self, column: str, what: str) -> int | None:
         value = self.required(column, what)
@@ -515,7 +669,7 @@ class _Checker:
                 return None
             k = int(x)
         else:
-            self.add(column, f"{_q(value)} is not a number; {what}")
+            self._not_a_number(column, value, what)
             return None
         if k < 0:
             self.add(column, f"{_q(value)} is negative; {what}")
@@ -534,7 +688,11 @@ class _Checker:
             return int(value)
         if _NUMBER.fullmatch(value) and float(value) in (0.0, 1.0):
             return int(float(value))
-        self.add(column, f"{_q(value)} is not allowed; {what}")
+        read = LABEL_SPELLINGS["binary"].get(value.lower())
+        if read is not None:
+            self.note(column, value, read)
+            return int(read)
+        self.add(column, f"{_q(value)} is not allowed; {what}", "are not allowed", what)
         return None
 
     def category(self, column: str) -> str | None:
@@ -545,19 +703,26 @@ class _Checker:
             return None
         if value in allowed:
             return value
-        fix = value.lower().replace(" ", "_").replace("-", "_")
-        hint = f' (write "{fix}")' if fix in allowed else ""
-        self.add(column, f"{_q(value)} is not allowed; use one of {listed}{hint}")
+        low = " ".join(value.lower().split())
+        read = LABEL_SPELLINGS[_SPELLING_OF[column]].get(low)
+        if read is None and low.replace(" ", "_").replace("-", "_") in allowed:
+            read = low.replace(" ", "_").replace("-", "_")
+        if read is not None:
+            self.note(column, value, read)
+            return read
+        self.add(column, f"{_q(value)} is not allowed; use one of {listed}",
+                 "have labels that are not allowed", f"use one of {listed}")
         return None
 
 
-def _check_patients(table: _Table, problems: list[Problem]) -> tuple[list[dict[str, Any]], dict[str, float]]:
+def _check_patients(table: _Table, problems: list[Problem], notes: dict | None = None
+                    ) -> tuple[list[dict[str, Any]], dict[str, float]]:
     """Check patient rows; return typed records and {patient_id: os_days} of usable rows."""
     records: list[dict[str, Any]] = []
     os_days: dict[str, float] = {}
     seen: dict[str, int] = {}
     for row in table.rows:
-        c = _Checker(row, problems)
+        c = _Checker(row, problems, notes)
         pid = c.required("patient_id", "every patient needs an id")
         age = c.number("age_years", optional=True, what="age in years; leave empty if unknown")
         her2 = c.category("primary_her2")
@@ -593,18 +758,22 @@ def _fmt(x: float) -> str:
 
 
 def _check_ctc(table: _Table, known: set[str] | None, os_days: dict[str, float],
-               problems: list[Problem]) -> list[dict[str, Any]]:
+               problems: list[Problem], notes: dict | None = None) -> list[dict[str, Any]]:
     """Check draw rows; ``known`` is the set of patient ids (None: patients.csv unreadable)."""
     records: list[dict[str, Any]] = []
     seen: dict[tuple[str, str], int] = {}
     by_patient: dict[str, list[tuple[int, str, float, _Checker]]] = {}
     for row in table.rows:
-        c = _Checker(row, problems)
+        c = _Checker(row, problems, notes)
         pid = c.required("patient_id", "every draw needs the patient's id")
         tp = c.required("timepoint", "use baseline, first_follow_up, follow_up_2, follow_up_3, ...")
         order = None
         if tp is not None:
             order = timepoint_order(tp)
+            low = "_".join(tp.lower().replace("-", " ").split())
+            if order is None and timepoint_order(low) is not None:
+                c.note("timepoint", tp, low)
+                tp, order = low, timepoint_order(low)
             if order is None:
                 c.add("timepoint", f"{_q(tp)} is not a known timepoint; use baseline, first_follow_up, "
                                    f"follow_up_2, follow_up_3, ...{_timepoint_hint(tp)}")
@@ -677,22 +846,38 @@ _CTC_INTS = ("ctc_count", "her2_positive_ctc")
 _CTC_FLOATS = ("day",)
 
 
-def _check_tables(patients: _Table | None, ctc: _Table | None,
-                  problems: list[Problem]) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+def _check_tables(patients: _Table | None, ctc: _Table | None, problems: list[Problem],
+                  notes: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """Check both tables; return typed frames when there are no problems."""
     precords: list[dict[str, Any]] = []
     os_days: dict[str, float] = {}
     known: set[str] | None = None
     if patients is not None:
-        precords, os_days = _check_patients(patients, problems)
+        precords, os_days = _check_patients(patients, problems, notes)
         if "patient_id" in patients.columns:
             known = {r["patient_id"] for r in precords if r["patient_id"]} | patients.ragged_ids
-    crecords = _check_ctc(ctc, known, os_days, problems) if ctc is not None else []
+    crecords = _check_ctc(ctc, known, os_days, problems, notes) if ctc is not None else []
     if problems or patients is None or ctc is None:
         return None
     pframe = _frame(precords, PATIENT_COLUMNS, _PATIENT_INTS, _PATIENT_FLOATS)
     cframe = _frame(crecords, CTC_COLUMNS, _CTC_INTS, _CTC_FLOATS)
     return pframe, cframe
+
+
+def format_notes(notes: dict) -> tuple[str, ...]:
+    """One line per file, column and spelling read differently, e.g.
+    ``patients.csv, column primary_her2: read "Positive" as "positive" (rows 3, 9)``."""
+    lines = []
+    first_seen = {key[:2]: i for i, key in reversed(list(enumerate(notes)))}
+    for (file, column, written, read), rows in sorted(
+            notes.items(), key=lambda kv: first_seen[kv[0][:2]]):
+        if column is None:
+            lines.append(f"{file}: {written}")
+            continue
+        shown = _ranges(rows)
+        lines.append(f"{file}, column {column}: read {_q(written)} as {_q(read)} "
+                     f"(row{'s' if len(rows) > 1 else ''} {shown})")
+    return tuple(lines)
 
 
 def _sort(problems: list[Problem]) -> list[Problem]:
@@ -824,11 +1009,13 @@ def _load(path: str | os.PathLike | None) -> tuple[str, list[Problem], Cohort | 
     patients = _read_table(folder, PATIENTS_FILE, PATIENT_COLUMNS, problems)
     ctc = _read_table(folder, CTC_FILE, CTC_COLUMNS, problems)
     meta = _read_metadata(folder, problems)
-    frames = _check_tables(patients, ctc, problems)
+    notes: dict = {}
+    frames = _check_tables(patients, ctc, problems, notes)
     if problems or frames is None:
         return source, _sort(problems), None
     synthetic = meta.pop("synthetic")
-    return source, [], Cohort(frames[0], frames[1], source=source, synthetic=synthetic, metadata=meta)
+    return source, [], Cohort(frames[0], frames[1], source=source, synthetic=synthetic,
+                              metadata=meta, notes=format_notes(notes))
 
 
 def validate_cohort(path: str | os.PathLike | None = None) -> list[Problem]:

@@ -26,6 +26,7 @@ terms of the wide table (its row and column), as a :class:`~ctcbook.cohort.Cohor
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
@@ -44,6 +45,7 @@ from .cohort import (
     _Row,
     _sort,
     _Table,
+    format_notes,
     timepoint_order,
 )
 
@@ -153,12 +155,62 @@ def _split(table: _Table, problems: list[Problem]) -> tuple[_Table, _Table]:
     )
 
 
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:[ T]00:00(?::00)?)?")
+
+#: The column of baseline dates that ``dates=True`` counts days from.
+BASELINE_DATE = "baseline_date"
+
+
+def _date(text: str) -> dt.date | None:
+    m = _ISO_DATE.fullmatch(text.strip())
+    if m is None:
+        return None
+    try:
+        return dt.date(*(int(g) for g in m.groups()))
+    except ValueError:
+        return None
+
+
+def _dates_to_days(table: _Table, problems: list[Problem], notes: dict) -> None:
+    """Replace ISO dates (YYYY-MM-DD) in the day columns by days since ``baseline_date``.
+
+    Only the in-memory rows change (never the file). Day columns: ``pfs_days``,
+    ``os_days`` and ``day_T`` of every timepoint. Cells that are numbers stay as they are.
+    """
+    if BASELINE_DATE not in table.columns:
+        problems.append(Problem(table.file, 1, BASELINE_DATE,
+                                "column is missing; --dates counts days from the date of the "
+                                "baseline blood draw in a baseline_date column (YYYY-MM-DD)"))
+        return
+    day_columns = [c for c in table.columns if c in ("pfs_days", "os_days")
+                   or (c.startswith("day_") and timepoint_order(c[4:]) is not None)]
+    converted: dict[str, int] = {}
+    for row in table.rows:
+        pid = row.cells.get("patient_id", "").strip() or None
+        wanted = [c for c in day_columns if _date(row.cells[c]) is not None]
+        if not wanted:
+            continue
+        base = _date(row.cells[BASELINE_DATE])
+        if base is None:
+            problems.append(Problem(table.file, row.line, BASELINE_DATE,
+                                    f"{row.cells[BASELINE_DATE].strip()!r} is not a date written "
+                                    "YYYY-MM-DD; --dates needs it to count days", pid))
+            continue
+        for c in wanted:
+            row.cells[c] = str((_date(row.cells[c]) - base).days)
+            converted[c] = converted.get(c, 0) + 1
+    if converted:
+        what = ", ".join(f"{n} in {c}" for c, n in converted.items())
+        notes[(table.file, None, f"dates read as days since {BASELINE_DATE} ({what})", None)] = []
+
+
 def from_wide(
     wide: pd.DataFrame | str | os.PathLike,
     *,
     source: str | None = None,
     synthetic: bool = False,
     metadata: dict | None = None,
+    dates: bool = False,
 ) -> Cohort:
     """Convert a one-row-per-patient table (a DataFrame or a CSV file) into a :class:`Cohort`.
 
@@ -166,7 +218,13 @@ def from_wide(
     encoding, separator, ragged rows). See the module docstring for the columns. Row
     numbers in problems are the spreadsheet's (header = row 1; for a DataFrame, as if
     written to CSV). ``source`` defaults to the path as given (or ``"wide table"``);
-    ``synthetic`` defaults to False (a user's data).
+    ``synthetic`` defaults to False (a user's data). A CSV file separated by ``;`` (as
+    European Excel saves it) is read too, with its decimal commas as points.
+
+    ``dates=True`` reads dates (``YYYY-MM-DD``) in ``pfs_days``, ``os_days`` and the
+    ``day_T`` columns as days since the patient's ``baseline_date`` (a required column,
+    kept as an extra patient column). Everything read in a way other than written (a
+    separator, dates, other spellings of labels) is listed in ``Cohort.notes``.
 
     Raises
     ------
@@ -174,6 +232,7 @@ def from_wide(
         listing every problem, with the wide table's row and column names.
     """
     problems: list[Problem] = []
+    notes: dict = {}
     if isinstance(wide, pd.DataFrame):
         label = "wide table"
         table = _frame_table(wide, label, PATIENT_COLUMNS, problems)
@@ -183,26 +242,31 @@ def from_wide(
         if not path.is_file():
             what = "is a folder, not a CSV file" if path.is_dir() else "file does not exist"
             raise CohortError([Problem(label, None, None, what)], label)
-        read = _read_table(path.parent, path.name, PATIENT_COLUMNS, problems)
+        read = _read_table(path.parent, path.name, PATIENT_COLUMNS, problems, notes)
         if read is None:
             raise CohortError(_sort(problems), label)
         table = read
+    if dates:
+        _dates_to_days(table, problems, notes)
     ptable, ctable = _split(table, problems)
-    frames = _check_tables(ptable, ctable, problems)
+    frames = _check_tables(ptable, ctable, problems, notes)
     if problems or frames is None:
         raise CohortError(_sort(problems), source or label)
     patients, ctc = frames
     return Cohort(patients, ctc, source=source or label, synthetic=synthetic,
-                  metadata=dict(metadata or {}))
+                  metadata=dict(metadata or {}), notes=format_notes(notes))
 
 
 def to_wide(cohort: Cohort) -> pd.DataFrame:
     """The cohort as one row per patient: the patient columns, then ``ctc_T``,
     ``her2_ctc_T`` and ``day_T`` for each timepoint in the cohort (no ``day_baseline``).
 
-    Missing draws are empty (counts are nullable ``Int64``). Extra columns of the draw
-    table are not carried over.
+    Missing draws are empty (counts are nullable ``Int64``). Days and ages that are whole
+    numbers are ``Int64`` too, so a CSV written from it reads ``68``, not ``68.0``. Extra
+    columns of the draw table are not carried over.
     """
+    from .tables import whole_numbers
+
     wide = cohort.patients.copy()
     ctc = cohort.ctc
     timepoints = sorted(set(ctc["timepoint"]), key=lambda t: timepoint_order(t) or 0)
@@ -214,4 +278,7 @@ def to_wide(cohort: Cohort) -> pd.DataFrame:
         wide[her2_col] = ids.map(at["her2_positive_ctc"]).astype("Int64")
         if tp != "baseline":
             wide[day_col] = ids.map(at["day"]).astype("float64")
+    days = [c for c in wide.columns if c in ("age_years", "pfs_days", "os_days")
+            or (c.startswith("day_") and c.removeprefix("day_") in timepoints)]
+    wide[days] = whole_numbers(wide[days])
     return wide

@@ -227,6 +227,33 @@ def _p_lausen94(b: float, n: int, m: np.ndarray) -> float:
     return float(min(max(1 - (stats.norm.cdf(b) - stats.norm.cdf(-b)) + d, 0.0), 1.0))
 
 
+def maxstat_candidates(n_low: Any, n: int, min_prop: float = 0.1, max_prop: float = 0.9) -> np.ndarray:
+    """Which splits :func:`maxstat` considers: ``floor(n min_prop) <= n_low <= floor(n max_prop)``.
+
+    Parameters
+    ----------
+    n_low : array-like of int
+        Size of the low group of each split (e.g. ``n_low`` of :func:`logrank_sweep`).
+    n : int
+        Number of patients.
+    min_prop, max_prop : float
+        As in :func:`maxstat` (R maxstat's ``minprop``/``maxprop``, default 10% and 90%).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        True for a candidate split; False for a split the 10% rule excludes (too few
+        patients in one group). Splits with an empty group are never candidates.
+
+    References
+    ----------
+    .. [1] Hothorn T, Lausen B. Maximally selected rank statistics in R. R News
+       2002;2(1):3-5.
+    """
+    m = np.asarray(n_low, dtype=float)
+    return (m >= np.floor(n * min_prop)) & (m <= np.floor(n * max_prop)) & (m > 0) & (m < n)
+
+
 def maxstat(
     time: Any,
     event: Any,

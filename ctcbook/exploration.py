@@ -411,9 +411,10 @@ def explore(
     Groups are coded 0 (marker-negative) and 1 (marker-positive), so the hazard ratio is
     positive vs negative. The landmark analysis follows Anderson, Cain & Gelber (1983):
     conditioning on being event-free at the landmark avoids the guarantee-time bias of
-    comparing groups defined by a draw some patients did not live to have. It is
-    computed here (``ctcbook.timevarying`` was not available when this was written):
-    time = endpoint days - day of the first follow-up draw, kept when > 0. Medians and
+    comparing groups defined by a draw some patients did not live to have. Each patient
+    is timed from their own first follow-up draw (time = endpoint days - day of that
+    draw, kept when > 0); :func:`ctcbook.timevarying.landmark` instead uses one landmark
+    day for everyone. Medians and
     confidence intervals follow :func:`ctcbook.survival.median_survival`; times are in
     months of ``DAYS_PER_MONTH`` days.
 

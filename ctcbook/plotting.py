@@ -30,7 +30,15 @@ DAYS_PER_MONTH = 30.4375
 
 
 def style() -> None:
-    """Apply the book's figure style (palette, fonts, sizes) to matplotlib."""
+    """Apply the book's figure style (palette, fonts, sizes) to matplotlib.
+
+    In a Jupyter kernel it also shows, under each code cell, the numbers the cell glues
+    into the text (:func:`ctcbook.jupyter.show_glued_values`): Jupyter's MyST renderer
+    shows them by name, Jupyter Book fills them in.
+    """
+    from .jupyter import show_glued_values
+
+    show_glued_values()
     mpl.rcParams.update(
         {
             "axes.prop_cycle": mpl.cycler(color=PALETTE),
@@ -57,6 +65,62 @@ def month_ticks(max_months: float) -> np.ndarray:
     """Sensible ticks for a time axis in months: every 3, 6 or 12 months."""
     step = 3 if max_months <= 24 else 6 if max_months <= 48 else 12
     return np.arange(0, max_months + step, step)
+
+
+def p_number(p: float) -> str:
+    """A p-value tick label as a plain number: ``0.05``, ``0.001``, ``1`` (never ``1e-2``).
+
+    >>> [p_number(v) for v in (1.0, 0.5, 0.05, 0.002, 0.00001)]
+    ['1', '0.5', '0.05', '0.002', '0.00001']
+    """
+    if p >= 1:
+        return f"{p:g}"
+    digits = int(np.ceil(-np.log10(p) - 1e-9))
+    text = f"{p:.{digits + 1}f}".rstrip("0")
+    return text.rstrip(".")
+
+
+def p_value_axis(p_values, *, also: Sequence[float] = (0.05,)) -> dict:
+    """A log p-value axis chosen from the data: its lower end and its ticks as numbers.
+
+    The axis runs from 1 down to the 1-2-5 step just below the smallest p-value shown
+    (and ``also``, e.g. the 0.05 line and a corrected p-value), so a smallest p of 0.023
+    gives an axis down to 0.01, not 1e-4. Ticks follow 1, 0.5, 0.2, 0.1, 0.05, ...; when
+    that gives more than 8, only decades and 0.05 are kept.
+
+    Parameters
+    ----------
+    p_values : array-like of float
+        The p-values drawn (NaN and values <= 0 are ignored).
+    also : sequence of float
+        Further values the axis must show.
+
+    Returns
+    -------
+    dict
+        ``lo`` (the lower end), ``ticks`` (descending, from 1) and ``labels``
+        (:func:`p_number` of each tick).
+    """
+    values = np.asarray([*np.asarray(p_values, dtype=float).ravel(), *also], dtype=float)
+    values = values[np.isfinite(values) & (values > 0)]
+    smallest = float(values.min()) if values.size else 0.05
+    smallest = max(min(smallest, 1.0), 1e-12)
+    steps = []
+    decade = 1.0
+    while True:
+        for m in (1.0, 0.5, 0.2):
+            steps.append(round(m * decade, 15))
+        if steps[-1] <= smallest / 1.3:
+            break
+        decade /= 10
+    # the step just below the smallest value, with a little room (not at the very edge)
+    lo = next(v for v in steps if v <= smallest / 1.3)
+    ticks = [v for v in steps if v >= lo]
+    if len(ticks) > 8:
+        ticks = [v for v in ticks if np.isclose(np.log10(v), round(np.log10(v))) or v == 0.05]
+        if ticks[-1] > lo:
+            ticks.append(lo)
+    return {"lo": lo, "ticks": ticks, "labels": [p_number(v) for v in ticks]}
 
 
 def plot_km(

@@ -206,6 +206,9 @@ def _set_theme_options(app: Sphinx, config) -> None:
 
 
 def setup(app: Sphinx) -> dict:
+    # The notebooks' kernels inherit this: no Jupyter-only tables of glued values in pages
+    # (ctcbook.jupyter.show_glued_values), the glued values reach the text instead.
+    os.environ.setdefault("CTCBOOK_BOOK_BUILD", "1")
     app.setup_extension("sphinx_thebe")
     _remove_thebe(app)
     app.connect("env-get-outdated", _check_inputs)

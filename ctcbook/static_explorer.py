@@ -140,9 +140,10 @@ def _threshold_control() -> dict:
 
 def _cutpoints(cohort: Any) -> dict[str, Any]:
     """Naive and corrected p-values across thresholds, per timepoint and endpoint."""
-    from .cutpoints import logrank_sweep, maxstat
+    from .cutpoints import logrank_sweep, maxstat, maxstat_candidates
     from .markers import patient_table
     from .paper import ENDPOINTS
+    from .plotting import p_value_axis
 
     table = patient_table(cohort)
     lo, hi = THRESHOLD_RANGE
@@ -170,6 +171,11 @@ def _cutpoints(cohort: Any) -> dict[str, Any]:
                               "p_perm": _num(ms.p_permutation, 6)})
             except ValueError as err:
                 entry["maxstat_message"] = f"No corrected p-value: {err}."
+            # the drawing's p axis, chosen from the data (ticks as numbers), and the
+            # thresholds the 10% rule keeps out of the search (shaded)
+            entry["axis"] = p_value_axis(sweep["p_value"],
+                                         also=[0.05] + ([entry["p_lau94"]] if entry["p_lau94"] else []))
+            entry["candidate"] = [bool(v) for v in maxstat_candidates(sweep["n_low"], len(sub))]
             out[f"{tp}|{ep}"] = entry
     return out
 

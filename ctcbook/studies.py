@@ -829,52 +829,105 @@ def summary_table(
 
 
 def plot_cutpoint_sweep(sweep: pd.DataFrame, best: float | None = None, *, xlabel: str = "Threshold",
-                        paper_cut: float | None = None, axes: Any = None) -> Any:
+                        paper_cut: float | None = None, min_prop: float | None = 0.1,
+                        axes: Any = None) -> Any:
     """Log-rank statistic, naive p-value and hazard ratio against the threshold.
 
     Parameters
     ----------
     sweep : pandas.DataFrame
         Output of :func:`ctcbook.cutpoints.logrank_sweep` (``cutpoint``, ``statistic``,
-        ``p_value``, ``hazard_ratio``); the high group is ``marker >= cutpoint``.
-        Cutpoints are positive counts: the x axis is logarithmic (ticks 1, 2, 5, 10, ...
-        labelled as plain numbers) and starts just below the smallest one.
+        ``p_value``, ``hazard_ratio``, ``n_low``, ``n_high``); the high group is
+        ``marker >= cutpoint``. Cutpoints are positive counts: the x axis is logarithmic
+        (ticks 1, 2, 5, 10, ... labelled as plain numbers) and starts just below the
+        smallest one.
     best : float, optional
         The maximally selected threshold (marked in vermillion).
     xlabel : str
     paper_cut : float, optional
         A conventional threshold (e.g. 5), marked with a dashed line.
+    min_prop : float or None
+        Thresholds that leave fewer than this share of the patients in one group (the
+        10% rule of :func:`ctcbook.cutpoints.maxstat`) are shaded grey: the search for
+        ``best`` never considers them, so a lower p-value there is not a contender.
+        None: no shading.
     axes : sequence of three Axes, optional
 
     Returns
     -------
     numpy.ndarray of matplotlib Axes
+
+    Notes
+    -----
+    The p-value axis is chosen from the data (:func:`ctcbook.plotting.p_value_axis`)
+    and labelled with numbers (0.05, not 1e-2). The legend sits below the threshold axis, away
+    from the curves.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import (
+        FixedLocator,
+        FuncFormatter,
+        LogLocator,
+        NullFormatter,
+        NullLocator,
+    )
 
-    from ctcbook.plotting import PALETTE
+    from ctcbook.cutpoints import maxstat_candidates
+    from ctcbook.plotting import PALETTE, p_value_axis
 
     if axes is None:
-        _, axes = plt.subplots(3, 1, figsize=(7.0, 6.4), sharex=True)
+        _, axes = plt.subplots(3, 1, figsize=(7.0, 6.8), sharex=True)
     x = sweep["cutpoint"].to_numpy(dtype=float)
-    panels = [("statistic", "Log-rank χ²", False), ("p_value", "Naive p-value", True),
+    excluded = np.zeros(x.size, dtype=bool)
+    if min_prop is not None and {"n_low", "n_high"} <= set(sweep.columns):
+        n = int((sweep["n_low"] + sweep["n_high"]).max())
+        excluded = ~maxstat_candidates(sweep["n_low"], n, min_prop, 1 - min_prop)
+    # contiguous runs of excluded thresholds, each shaded from midpoint to midpoint (log x)
+    edges = np.sqrt(x[1:] * x[:-1]) if x.size > 1 else np.array([])
+    lo_x = x[0] / 1.25 if x.size else 1.0
+    hi_x = x[-1] * 1.25 if x.size else 10.0
+    bounds = np.concatenate([[lo_x], edges, [hi_x]])
+    runs = []
+    i = 0
+    while i < x.size:
+        if excluded[i]:
+            j = i
+            while j + 1 < x.size and excluded[j + 1]:
+                j += 1
+            runs.append((bounds[i], bounds[j + 1]))
+            i = j + 1
+        else:
+            i += 1
+    panels = [("statistic", "Log-rank χ²", False), ("p_value", "Naive p-value\n(log scale)", True),
               ("hazard_ratio", "Hazard ratio\n(high vs low)", True)]
     for ax, (col, label, log) in zip(axes, panels, strict=True):
-        ax.plot(x, sweep[col], marker="o", ms=3.5, lw=1.2, color=PALETTE[0])
+        for k, (a, b) in enumerate(runs):
+            ax.axvspan(a, b, color="0.88", lw=0, zorder=0,
+                       label=f"excluded by the {min_prop:.0%} rule" if k == 0 else None)
+        ax.plot(x, sweep[col], marker="o", ms=3.5, lw=1.2, color=PALETTE[0], zorder=2)
         if log:
             ax.set_yscale("log")
         ax.set_ylabel(label)
         if best is not None:
-            ax.axvline(best, color=PALETTE[1], lw=1.5, label="maximally selected")
+            ax.axvline(best, color=PALETTE[1], lw=1.5, label="maximally selected", zorder=3)
         if paper_cut is not None:
-            ax.axvline(paper_cut, color="0.3", ls="--", lw=1, label=f"≥ {paper_cut:g}")
+            ax.axvline(paper_cut, color="0.3", ls="--", lw=1, label=f"≥ {paper_cut:g}", zorder=3)
+    # p-values: an axis from 1 down to just below the smallest p shown, ticks as numbers
+    p_axis = p_value_axis(sweep["p_value"])
+    axes[1].set_ylim(p_axis["lo"], 1.0)
+    axes[1].yaxis.set_major_locator(FixedLocator(p_axis["ticks"]))
+    axes[1].yaxis.set_major_formatter(FuncFormatter(
+        lambda v, _: p_axis["labels"][int(np.argmin(np.abs(np.log(np.asarray(p_axis["ticks"]) / v))))]))
+    axes[1].yaxis.set_minor_locator(NullLocator())
     axes[1].axhline(0.05, color="0.5", ls=":", lw=1)
     axes[2].axhline(1.0, color="0.5", ls=":", lw=1)
-    axes[0].legend(loc="upper right")
+    # the legend below the threshold axis, away from the curves (a title stays free above)
+    handles, labels = axes[0].get_legend_handles_labels()
+    if labels:
+        axes[-1].legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.42),
+                        ncol=len(labels), frameon=False)
     # Thresholds are counts >= 1: a log axis from just below the smallest (no negative
     # half, as a symlog axis would show), with plain-number tick labels.
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
     marks = [v for v in (best, paper_cut) if v is not None]
     finite = np.concatenate([x, np.asarray(marks, dtype=float)])
     finite = finite[np.isfinite(finite) & (finite > 0)]

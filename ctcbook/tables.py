@@ -121,6 +121,28 @@ def html_table(df: pd.DataFrame, caption: str | None = None,
     return HTMLTable(text, df)
 
 
+def whole_numbers(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` with float columns that hold only whole numbers as nullable ``Int64``.
+
+    Counts and days are stored as floats wherever a value can be missing (NaN), so a table
+    would show ``13.0`` and ``0.0``; this shows ``13`` and ``0`` (missing stays missing).
+    Columns with any fractional value are left as they are.
+
+    >>> whole_numbers(pd.DataFrame({"n": [13.0, 0.0, None], "x": [0.5, 1.0, 2.0]})).dtypes.tolist()
+    [Int64Dtype(), dtype('float64')]
+    """
+    out = df.copy()
+    for col in out.columns:
+        values = out[col]
+        if not pd.api.types.is_float_dtype(values):
+            continue
+        finite = values.dropna().to_numpy(dtype=float)
+        if np.all(np.isfinite(finite)) and np.all(finite == np.round(finite)) \
+                and np.all(np.abs(finite) < 2**53):
+            out[col] = values.astype("Int64")
+    return out
+
+
 def format_p(p: float) -> str:
     """A p-value for prose and tables: ``"< 0.001"``, 3 decimals below 0.1, else 2.
 

@@ -122,3 +122,16 @@ def test_no_page_shows_a_raw_pandas_table(built_book):
             if "dataframe" in classes and "ctcbook-table" not in classes:
                 offenders.setdefault(str(page.relative_to(built_book)), []).append(tag)
     assert not offenders, f"raw pandas tables (use cb.html_table): {offenders}"
+
+
+def test_every_page_declares_a_favicon_that_is_built(built_book):
+    """Without a declared icon a browser requests /favicon.ico on every page: a 404."""
+    missing = {}
+    for page in built_book.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        if "_static" in page.parts or 'http-equiv="Refresh"' in text or "http-equiv=\"refresh\"" in text:
+            continue  # theme templates, and the root index.html (a redirect)
+        m = re.search(r'<link[^>]*rel="icon"[^>]*href="([^"]+)"', text)
+        if m is None or not (page.parent / m.group(1)).resolve().is_file():
+            missing[str(page.relative_to(built_book))] = m.group(1) if m else None
+    assert not missing, f"pages without a built favicon: {dict(list(missing.items())[:5])}"

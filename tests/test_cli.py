@@ -63,8 +63,18 @@ def test_validate_lists_every_problem(capsys, good):
     assert code == 1 and err == ""
     lines = out.splitlines()
     assert lines[0] == f"{good}: not a valid cohort, 60 problems:"
-    assert len(lines) == 61  # all of them, not capped
-    assert lines[1] == '  - patients.csv, row 7 (patient Q0), column age_years: "x" is not a number'
+    # one line for the column, naming every row
+    assert lines[1] == ('  - patients.csv, column age_years: 60 cells are not numbers (rows 7-66; '
+                        'e.g. "x")')
+    rows = "".join(f"R{i},{50 + i},negative,positive,0,endocrine,0,{i + 2},1,{i + 1},1,\n"
+                   for i in range(60))
+    with open(good / "patients.csv", "a", encoding="utf-8") as f:
+        f.write(rows)
+    code, out, err = run(capsys, "validate", str(good))
+    lines = out.splitlines()
+    assert lines[0] == f"{good}: not a valid cohort, 120 problems:"
+    assert len(lines) == 63  # all of them, not capped (pfs after os: one line each), and
+    assert lines[-1].startswith("(the format: ")  # where the format is described
 
 
 def test_validate_missing_folder(capsys, tmp_path):
@@ -228,3 +238,82 @@ def test_convert_lists_problems_and_writes_nothing(capsys, tmp_path):
 def test_convert_missing_file(capsys, tmp_path):
     code, out, _ = run(capsys, "convert", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "o"))
     assert code == 1 and "file does not exist" in out
+
+
+# ------------------------------------------------------------------ messy real-world files
+
+MESSY = Path(__file__).parent / "bad_cohorts" / "messy"
+
+
+def test_dates_instead_of_days_are_one_line_per_column_with_advice(capsys, tmp_path):
+    """A clinic export with dates: one actionable line per column, not a line per cell."""
+    before = (MESSY / "dates.csv").read_bytes()
+    code, out, err = run(capsys, "convert", str(MESSY / "dates.csv"), "--out", str(tmp_path / "c"))
+    assert code == 1 and err == ""
+    lines = out.splitlines()
+    assert lines[0].endswith("cannot be converted, 15 problems:")
+    assert lines[1] == (
+        '  - dates.csv, column pfs_days: 5 cells look like dates (rows 2-6; e.g. "2011-02-28"); '
+        "give days since the baseline blood draw (in a one-row-per-patient sheet, add a "
+        "baseline_date column and use `ctcbook convert --dates`)")
+    assert sum("look like dates" in line for line in lines) == 3  # pfs_days, os_days, day_first_...
+    assert "data-dictionary" in lines[-1]
+    assert not (tmp_path / "c").exists() or not any((tmp_path / "c").iterdir())
+    assert (MESSY / "dates.csv").read_bytes() == before
+
+
+def test_convert_dates_counts_days_from_baseline_date(capsys, tmp_path):
+    """``convert --dates``: the same sheet gives the cohort with days (checked on patient P02)."""
+    code, out, _ = run(capsys, "convert", str(MESSY / "dates.csv"), "--out", str(tmp_path / "c"),
+                       "--dates")
+    assert code == 0, out
+    assert "dates read as days since baseline_date (5 in pfs_days, 5 in os_days" in out
+    cohort = load_cohort(tmp_path / "c")
+    good = load_cohort(GOOD)
+    same = ["patient_id", "timepoint", "ctc_count", "her2_positive_ctc"]
+    pd.testing.assert_frame_equal(cohort.ctc[same], good.ctc[same])
+    # whole days (the sheet was made from dates, so day 24.5 became 24)
+    assert cohort.ctc["day"].tolist() == good.ctc["day"].astype(int).astype(float).tolist()
+    for col in ("pfs_days", "os_days"):
+        assert cohort.patients[col].tolist() == good.patients[col].tolist()
+    assert cohort.patients["baseline_date"].tolist()[:2] == ["2010-01-04", "2010-02-10"]
+
+
+def test_convert_dates_needs_a_baseline_date_column(capsys, tmp_path):
+    sheet = tmp_path / "no-base.csv"
+    text = (MESSY / "dates.csv").read_text().replace("baseline_date", "first_seen")
+    sheet.write_text(text)
+    code, out, _ = run(capsys, "convert", str(sheet), "--out", str(tmp_path / "c"), "--dates")
+    assert code == 1
+    assert "row 1, column baseline_date: column is missing; --dates counts days" in out
+
+
+def test_european_excel_sheet_with_clinical_spellings_is_converted_with_notes(capsys, tmp_path):
+    """';'-separated, decimal commas, Neg/POS/+/-/yes/no/chemo: read, and every mapping said."""
+    before = (MESSY / "european.csv").read_bytes()
+    code, out, err = run(capsys, "convert", str(MESSY / "european.csv"), "--out",
+                         str(tmp_path / "c"))
+    assert code == 0 and err == "", out
+    assert "read as ';'-separated" in out and "decimal commas read as points (2 cells" in out
+    for line in ('column primary_her2: read "Neg" as "negative" (row 2)',
+                 'column hormone_receptor: read "+" as "positive" (row 2)',
+                 'column therapy: read "chemo" as "chemotherapy" (row 4)',
+                 'column visceral_metastasis: read "no" as "0" (rows 2, 6)'):
+        assert line in out
+    cohort = load_cohort(tmp_path / "c")
+    assert cohort.notes == ()  # the written cohort uses the format's labels
+    assert cohort.patients["primary_her2"].tolist() == [
+        "negative", "positive", "unknown", "negative", "negative"]
+    assert cohort.patients["age_years"].tolist()[1] == 61.5
+    assert (MESSY / "european.csv").read_bytes() == before
+
+
+def test_version_and_examples_in_help(capsys):
+    from ctcbook import __version__
+
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.strip() == f"ctcbook {__version__}"
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    assert "examples:" in out and "ctcbook convert sheet.csv --out my-cohort --dates" in out
+    assert "book/data-dictionary.md" in out

@@ -24,7 +24,9 @@ from ctcbook.cohort import (
     CohortError,
     Problem,
     cohort_path,
+    format_problems,
     load_cohort,
+    summarise_problems,
     timepoint_order,
     validate_cohort,
     validate_frames,
@@ -54,7 +56,10 @@ def problems_of(folder: Path) -> list[Problem]:
         load_cohort(folder)
     problems = info.value.problems
     assert problems == validate_cohort(folder)
-    assert all(str(p) in str(info.value) for p in problems[:50])
+    text = str(info.value)
+    # each problem is listed, or summarised with the others of its kind in its column
+    assert all(str(p) in text or (p.group and f"{p.file}, column {p.column}: " in text)
+               for p in problems[:50])
     return problems
 
 
@@ -412,21 +417,17 @@ BAD_VALUES = [
     ("patients.csv", ",420,1,980,1,", ",990,1,980,1,", 2, "pfs_days",
      "pfs_days (990) is more than os_days (980); progression-free survival cannot be longer than overall survival"),
     ("patients.csv", ",420,1,", ",420,2,", 2, "pfs_event", '"2" is not allowed; use 1 (progression or death) or 0 (censored)'),
-    ("patients.csv", ",980,1,", ",980,yes,", 2, "os_event", '"yes" is not allowed; use 1 (death) or 0 (censored)'),
-    ("patients.csv", "positive,0,endocrine,0,", "positive,0,endocrine,TRUE,", 2, "visceral_metastasis",
-     '"TRUE" is not allowed; use 1 (visceral metastasis) or 0 (none)'),
     ("patients.csv", "positive,0,endocrine", "positive,-1,endocrine", 2, "prior_therapies",
      '"-1" is negative; the number of prior lines of therapy must be a whole number 0 or more'),
     ("patients.csv", "positive,0,endocrine", "positive,1.5,endocrine", 2, "prior_therapies",
      '"1.5" is not a whole number; the number of prior lines of therapy must be a whole number 0 or more'),
     ("patients.csv", "positive,0,endocrine", "positive,two,endocrine", 2, "prior_therapies",
      '"two" is not a number; the number of prior lines of therapy must be a whole number 0 or more'),
-    ("patients.csv", "P01,54,negative", "P01,54,Positive", 2, "primary_her2",
-     '"Positive" is not allowed; use one of positive/negative/unknown (write "positive")'),
+    ("patients.csv", ",980,1,", ",980,dead,", 2, "os_event", '"dead" is not allowed; use 1 (death) or 0 (censored)'),
+    ("patients.csv", "P01,54,negative", "P01,54,3+", 2, "primary_her2",
+     '"3+" is not allowed; use one of positive/negative/unknown'),
     ("patients.csv", "P01,54,negative,positive", "P01,54,negative,ER+", 2, "hormone_receptor",
      '"ER+" is not allowed; use one of positive/negative/unknown'),
-    ("patients.csv", "anti_her2", "Anti-HER2", 3, "therapy",
-     '"Anti-HER2" is not allowed; use one of chemotherapy/endocrine/anti_her2/combination/other (write "anti_her2")'),
     ("patients.csv", "anti_her2", "", 3, "therapy",
      "is empty; use one of chemotherapy/endocrine/anti_her2/combination/other"),
     ("ctc.csv", "P02,baseline,0,12,4", "P02,baseline,0,12.5,4", 4, "ctc_count",
@@ -454,8 +455,6 @@ BAD_VALUES = [
      'a second baseline draw for patient "P01" (first on row 2); at most one row per patient and timepoint'),
     ("ctc.csv", "P01,first_follow_up", "P01,Week 4", 3, "timepoint",
      '"Week 4" is not a known timepoint; use baseline, first_follow_up, follow_up_2, follow_up_3, ...'),
-    ("ctc.csv", "P01,first_follow_up", "P01,First follow-up", 3, "timepoint",
-     '"First follow-up" is not a known timepoint; use baseline, first_follow_up, follow_up_2, follow_up_3, ... (write "first_follow_up")'),
     ("ctc.csv", "P01,first_follow_up", "P01,follow_up_1", 3, "timepoint",
      '"follow_up_1" is not a known timepoint; use baseline, first_follow_up, follow_up_2, follow_up_3, ... (write "first_follow_up")'),
     ("ctc.csv", "P02,follow_up_2", "P02,follow_up_02", 6, "timepoint",
@@ -475,6 +474,76 @@ def test_bad_value(good, file, old, new, row, column, message):
     p = only(good)
     assert (p.file, p.row, p.column) == (file, row, column)
     assert p.message == message
+
+
+# Other spellings the loader reads, with a note: (file, old, new, column, read value, note)
+SPELLINGS = [
+    ("patients.csv", ",980,1,", ",980,yes,", "os_event", 1,
+     'patients.csv, column os_event: read "yes" as "1" (row 2)'),
+    ("patients.csv", "positive,0,endocrine,0,", "positive,0,endocrine,TRUE,", "visceral_metastasis",
+     0 + 1, 'patients.csv, column visceral_metastasis: read "TRUE" as "1" (row 2)'),
+    ("patients.csv", "P01,54,negative", "P01,54,Positive", "primary_her2", "positive",
+     'patients.csv, column primary_her2: read "Positive" as "positive" (row 2)'),
+    ("patients.csv", "P01,54,negative", "P01,54,NEG", "primary_her2", "negative",
+     'patients.csv, column primary_her2: read "NEG" as "negative" (row 2)'),
+    ("patients.csv", "P01,54,negative,positive", "P01,54,negative,+", "hormone_receptor", "positive",
+     'patients.csv, column hormone_receptor: read "+" as "positive" (row 2)'),
+    ("patients.csv", "anti_her2", "Anti-HER2", "therapy", "anti_her2",
+     'patients.csv, column therapy: read "Anti-HER2" as "anti_her2" (row 3)'),
+    ("patients.csv", "endocrine", "Hormonal", "therapy", "endocrine",
+     'patients.csv, column therapy: read "Hormonal" as "endocrine" (row 2)'),
+    ("ctc.csv", "P01,first_follow_up", "P01,First follow-up", "timepoint", "first_follow_up",
+     'ctc.csv, column timepoint: read "First follow-up" as "first_follow_up" (row 3)'),
+]
+
+
+@pytest.mark.parametrize(("file", "old", "new", "column", "value", "note"), SPELLINGS,
+                         ids=[f"{s[3]}:{s[2]!r}" for s in SPELLINGS])
+def test_other_spellings_are_read_with_a_note(good, file, old, new, column, value, note):
+    """Case and common clinical spellings (Neg, POS, +, yes) are read, never silently."""
+    replace(good, file, old, new)
+    before = (good / file).read_bytes()
+    cohort = load_cohort(good)
+    frame = cohort.patients if file == "patients.csv" else cohort.ctc
+    assert value in set(frame[column])
+    assert cohort.notes == (note,)
+    assert (good / file).read_bytes() == before  # the user's file is never modified
+
+
+def test_exact_labels_give_no_notes(good):
+    assert load_cohort(good).notes == ()
+
+
+def test_many_dates_in_a_column_are_one_line_with_advice(good):
+    """Dates instead of days: one summary line per column, with what to do (issue 16)."""
+    text = (good / "patients.csv").read_text(encoding="utf-8")
+    for days in ("420", "95", "180", "18", "700"):
+        text = text.replace(f",{days},", ",2011-03-04,", 1)
+    (good / "patients.csv").write_text(text, encoding="utf-8")
+    problems = problems_of(good)
+    dated = [p for p in problems if p.column == "pfs_days"]
+    assert len(dated) == 5 and all("looks like a date" in p.message for p in dated)
+    listed = summarise_problems(problems)
+    (line,) = [p for p in listed if p.column == "pfs_days"]
+    assert line.row is None
+    assert line.message.startswith('5 cells look like dates (rows 2-6; e.g. "2011-03-04")')
+    assert "days since the baseline blood draw" in line.message and "convert --dates" in line.message
+    text = format_problems(problems, "c", limit=None)
+    assert text.count("pfs_days") == 1 and text.splitlines()[0].endswith("5 problems:")
+
+
+def test_decimal_commas_are_named(good):
+    replace(good, "patients.csv", "P02,61.5,", 'P02,"61,5",')
+    (p,) = problems_of(good)
+    assert (p.row, p.column) == (3, "age_years")
+    assert p.message == '"61,5" has a decimal comma; write 61.5'
+
+
+def test_long_messages_wrap_to_a_width(good):
+    replace(good, "ctc.csv", "P02,baseline,0,12,4", "P02,baseline,0,12,13")
+    text = format_problems(problems_of(good), "my-cohort", width=60)
+    assert max(len(line) for line in text.splitlines()) <= 60
+    assert " ".join(text.split()).endswith("her2_positive_ctc must not exceed ctc_count")
 
 
 def test_duplicate_patient(good):
@@ -502,7 +571,7 @@ def test_row_numbers_count_blank_and_multiline_rows(good):
 
 
 def test_every_problem_is_reported(good):
-    replace(good, "patients.csv", "P01,54,negative", "P01,-54,Negative")
+    replace(good, "patients.csv", "P01,54,negative", "P01,-54,Negativ")
     replace(good, "patients.csv", ",95,1,310,1,", ",95,3,abc,1,")
     replace(good, "ctc.csv", "P02,baseline,0,12,4", "P02,baseline,0,12,40")
     replace(good, "ctc.csv", "P03,baseline", "P77,baseline")
@@ -526,7 +595,17 @@ def test_message_is_capped_but_problems_are_not(good):
     assert len(info.value.problems) == 80
     text = str(info.value)
     assert text.splitlines()[0].endswith("not a valid cohort, 80 problems:")
-    assert text.count("\n  - ") == 50 and text.endswith("  ... and 30 more")
+    # 80 ages that are not numbers read as one line for the column
+    assert text.count("\n  - ") == 1 and "80 cells are not numbers (rows 7-86" in text
+    # problems of different kinds and columns are capped at MAX_LISTED lines
+    rows = "".join(f"P{i:03d},{54 + i},negative,positive,0,endocrine,0,{i},1,{i - 1},1,\n"
+                   for i in range(200, 260))
+    (good / "patients.csv").write_text(
+        (good / "patients.csv").read_text(encoding="utf-8") + rows, encoding="utf-8")
+    with pytest.raises(CohortError) as info:
+        load_cohort(good)
+    text = str(info.value)
+    assert text.count("\n  - ") == 50 and text.endswith("  ... and 11 more")
 
 
 # ---------------------------------------------------------------------------- fuzzing

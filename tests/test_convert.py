@@ -148,8 +148,11 @@ def test_bad_files(tmp_path):
         from_wide(tmp_path / "nope.csv")
     with pytest.raises(CohortError, match="is a folder"):
         from_wide(tmp_path)
-    path = write(tmp_path, HEADER.replace(",", ";"))
-    with pytest.raises(CohortError, match="seems to use ';' as separator"):
+    path = write(tmp_path, HEADER.replace(",", ";"))  # ';' is read (issue 16), then checked
+    with pytest.raises(CohortError, match="file has a header but no rows"):
+        from_wide(path)
+    path = write(tmp_path, HEADER.replace(",", "|"))
+    with pytest.raises(CohortError, match="seems to use '|' as separator"):
         from_wide(path)
     path.write_bytes(b"PK\x03\x04" + bytes(50))
     with pytest.raises(CohortError, match=r"Excel workbook \(\.xlsx\)"):
@@ -188,3 +191,19 @@ def test_fuzz_wide_file(edits):
             assert err.problems and str(err)
         else:
             assert out.n >= 1
+
+
+def test_to_wide_writes_whole_days_and_counts_without_decimal_point(cohort, tmp_path):
+    """A CSV written from ``to_wide`` reads 68 and 48, not 68.0 and 48.0 (issue 16)."""
+    path = tmp_path / "wide.csv"
+    to_wide(cohort).to_csv(path, index=False)
+    written = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for column in ("pfs_days", "os_days", "ctc_baseline", "her2_ctc_first_follow_up",
+                   "day_follow_up_2"):
+        assert not written[column].str.endswith(".0").any(), (column, list(written[column]))
+    assert list(written["pfs_days"]) == ["420", "95", "180", "18", "700"]
+    # a column with a fractional value keeps it (ages 54 and 61.5; a day 24.5)
+    assert list(written["age_years"])[:2] == ["54.0", "61.5"]
+    assert "24.5" in list(written["day_first_follow_up"])
+    back = from_wide(path)
+    pd.testing.assert_frame_equal(back.patients, cohort.patients)

@@ -213,3 +213,12 @@ def test_figure_is_lazy_and_not_pyplot(shipped):
     assert "figure" not in result.__dict__
     fig = result.figure
     assert plt.get_fignums() == before and fig.axes
+
+
+def test_explore_docstring_has_no_stale_note():
+    """help(cb.explore) once said ctcbook.timevarying "was not available"; it is."""
+    import ctcbook as cb
+
+    doc = cb.explore.__doc__
+    assert "was not available" not in doc
+    assert "ctcbook.timevarying.landmark" in doc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import nbformat
@@ -35,3 +36,34 @@ def test_executes(path):
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()  # raises CellExecutionError, naming the cell, on any error
+
+
+def solution_code_cells(nb: dict) -> list[dict]:
+    """Code cells between ``{solution-start}`` and ``{solution-end}`` (a gated solution)."""
+    inside, cells = False, []
+    for cell in nb["cells"]:
+        src = "".join(cell["source"])
+        if cell["cell_type"] == "markdown":
+            if "{solution-end}" in src and ("{solution-start}" not in src
+                                             or src.index("{solution-end}") < src.index("{solution-start}")):
+                inside = False
+            if "{solution-start}" in src and src.rfind("{solution-start}") > src.rfind("{solution-end}"):
+                inside = True
+        elif inside:
+            cells.append(cell)
+    return cells
+
+
+def test_solution_code_is_collapsed_in_jupyter():
+    """In Jupyter a solution stays hidden until asked: its markdown is a closed dropdown
+    (jupyterlab-myst), its code cells are collapsed (nbformat's ``jupyter.source_hidden``)."""
+    found = 0
+    for path in NOTEBOOKS:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for cell in solution_code_cells(nb):
+            found += 1
+            hidden = cell["metadata"].get("jupyter", {})
+            assert hidden.get("source_hidden") and hidden.get("outputs_hidden"), (
+                f"{path.name}: a solution's code cell is shown in Jupyter: "
+                + "".join(cell["source"])[:80])
+    assert found >= 5

@@ -7,6 +7,8 @@ input event (so it is painted in the next frame), and no request leaves the mach
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from browser import browser_page
 
@@ -62,6 +64,17 @@ def _check_explorer(page, kind):
     assert root.query_selector("svg.ctcx-plot").get_attribute("role") == "img"
     assert state["desc"], "the SVG has no description"
     assert root.query_selector_all("path.ctcx-curve"), "no Kaplan-Meier curve drawn"
+    if kind == "cutpoint":  # issue 16: p ticks as numbers, no "1e-2"; the key below the axis
+        ticks = root.evaluate("""root => Array.from(root.querySelectorAll(
+            'svg.ctcx-cutplot .ctcx-axes text[text-anchor="end"]')).map(t => t.textContent)""")
+        ticks = [t for t in ticks if re.fullmatch(r"[0-9.eE+\-]+", t)]  # the p-axis labels
+        assert "0.05" in ticks and not any("e" in t.lower() for t in ticks), ticks
+        boxes = root.evaluate("""root => {
+            const svg = root.querySelector('svg.ctcx-cutplot');
+            const label = svg.querySelector('.ctcx-corrected-label');
+            const axis = svg.querySelector('.ctcx-axis');
+            return label ? [label.getBBox().y, axis.getBBox().y] : null; }""")
+        assert boxes is None or boxes[0] > boxes[1], "the corrected-p label is inside the plot"
     timings = []
     for name, how, value in MOVES[kind]:
         moved = root.evaluate(MOVE, [name, how, value])

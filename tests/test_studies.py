@@ -147,3 +147,69 @@ def test_summary_table_names_and_formats_the_columns():
     assert out.to_dict("list") == {"Patients": ["52", "200"], "Method": ["Naive", "Landmark"],
                                    "Type I error (nominal 1%)": ["0.123", ""],
                                    "Hazard ratio at the mean": ["0.68", "1.00"]}
+
+
+def test_cutpoint_sweep_p_axis_comes_from_the_data_and_reads_as_numbers():
+    """Issue 16: smallest p 0.02-0.03 -> the axis ends at 0.01-0.02 (not 1e-4), ticks "0.05"."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ctcbook.cutpoints import logrank_sweep, maxstat_candidates
+    from ctcbook.studies import plot_cutpoint_sweep
+
+    rng = np.random.default_rng(2)
+    marker = np.concatenate([np.zeros(20), rng.integers(1, 300, 30)]).astype(float)
+    sweep = logrank_sweep(rng.exponential(100, 50), rng.random(50) < 0.8, marker)
+    axes = plot_cutpoint_sweep(sweep, best=8.0, paper_cut=5)
+    try:
+        ax = axes[1]
+        lo, hi = ax.get_ylim()
+        smallest = sweep["p_value"].min()
+        assert hi == 1.0 and smallest / 10 < lo < smallest
+        plt.gcf().canvas.draw()
+        labels = [t.get_text() for t in ax.get_yticklabels()]
+        assert "0.05" in labels and "1" in labels
+        assert not any("e" in label or "10^" in label or "$" in label for label in labels), labels
+        assert all(lo <= float(label) <= 1 for label in labels)
+        # the thresholds the 10% rule excludes are shaded, and only those
+        excluded = ~maxstat_candidates(sweep["n_low"], 50)
+        assert excluded.any() and not excluded.all()
+        spans = [p for p in axes[0].patches if p.get_label() == "excluded by the 10% rule"
+                 or p.get_facecolor()[:3] == matplotlib.colors.to_rgb("0.88")]
+        assert spans, "no shaded region"
+        inside = np.zeros(len(sweep), dtype=bool)
+        for patch in spans:
+            x0, x1 = patch.get_x(), patch.get_x() + patch.get_width()
+            inside |= (sweep["cutpoint"].to_numpy() > x0) & (sweep["cutpoint"].to_numpy() < x1)
+        assert (inside == excluded).all()
+        # the legend is below the panels, not over the curves
+        legend = axes[-1].get_legend()
+        assert legend is not None and axes[0].get_legend() is None
+    finally:
+        plt.close("all")
+
+
+def test_p_value_axis_and_tick_numbers():
+    from ctcbook.plotting import p_number, p_value_axis
+
+    axis = p_value_axis([0.3, 0.023, np.nan])
+    assert axis["lo"] == 0.01 and axis["ticks"][0] == 1.0
+    assert axis["labels"] == ["1", "0.5", "0.2", "0.1", "0.05", "0.02", "0.01"]
+    assert p_value_axis([0.0004])["lo"] == 0.0002
+    assert p_value_axis([0.9])["lo"] == 0.02  # the 0.05 line is always on the axis
+    assert [p_number(v) for v in (0.001, 0.00002, 1.0)] == ["0.001", "0.00002", "1"]
+
+
+def test_maxstat_candidates_match_maxstat():
+    """The shaded thresholds are exactly those maxstat does not consider (R maxstat's rule)."""
+    from ctcbook.cutpoints import logrank_sweep, maxstat, maxstat_candidates
+
+    rng = np.random.default_rng(5)
+    marker = rng.integers(0, 40, 52).astype(float)
+    time, event = rng.exponential(300, 52), rng.random(52) < 0.7
+    res = maxstat(time, event, marker, n_permutations=0)
+    sweep = logrank_sweep(time, event, marker, np.unique(marker)[1:])
+    mask = maxstat_candidates(sweep["n_low"], 52)
+    assert set(sweep.loc[mask, "n_low"]) == set(res.table["n_low"])

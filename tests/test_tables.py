@@ -268,3 +268,16 @@ def test_html_table_has_no_index_and_escapes():
     assert "<th>10</th>" not in h.html and ">10<" not in h.html
     assert h._repr_html_() == h.html
     assert "y" in repr(h)
+
+
+def test_whole_numbers_shows_counts_without_decimal_point():
+    """Counts stored as float (NaN for missing) read 13 and 0 in a table, not 13.0 and 0.0."""
+    from ctcbook.tables import whole_numbers
+
+    frame = pd.DataFrame({"ctc": [13.0, 0.0, np.nan], "hr": [0.5, 1.0, 2.0], "id": ["a", "b", "c"]})
+    out = whole_numbers(frame)
+    assert str(out["ctc"].dtype) == "Int64" and out["hr"].dtype == float
+    assert frame["ctc"].dtype == float  # the input is not modified
+    text = html_table(out).html
+    assert "<td>13</td>" in text and "<td>0</td>" in text and "13.0" not in text
+    assert "<td>0.5</td>" in text

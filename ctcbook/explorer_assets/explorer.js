@@ -227,19 +227,27 @@
     while (svg.lastChild && svg.lastChild.nodeName !== "title" && svg.lastChild.nodeName !== "desc") {
       svg.removeChild(svg.lastChild);
     }
-    var W = 680, H = 300, left = 150, right = 16, top = 14, plotH = 230;
+    var W = 680, H = 318, left = 150, right = 16, top = 14, plotH = 230;
     svg.setAttribute("viewBox", "0 0 " + W + " " + H);
     var tmin = cp.thresholds[0], tmax = cp.thresholds[cp.thresholds.length - 1];
-    var pmin = 1e-4;
-    cp.p.forEach(function (p) { if (p !== null && p > 0 && p < pmin) pmin = p; });
-    var lmin = Math.floor(Math.log10(pmin));
+    // The p axis comes with the data (ctcbook.plotting.p_value_axis): from 1 down to just
+    // below the smallest p shown, ticks written as numbers (0.05, not 1e-2).
+    var axis = cp.axis, lmin = Math.log10(axis.lo);
     var sx = function (t) { return left + (W - left - right) * (t - tmin) / (tmax - tmin); };
-    var sy = function (p) { return top + plotH * (Math.log10(Math.max(p, Math.pow(10, lmin)))) / lmin; };
+    var sy = function (p) { return top + plotH * (Math.log10(Math.max(p, axis.lo))) / lmin; };
     var g = el("g", {"class": "ctcx-axes"}, svg);
-    for (var e = 0; e >= lmin; e--) {
-      el("line", {x1: left, x2: W - right, y1: sy(Math.pow(10, e)), y2: sy(Math.pow(10, e)), "class": "ctcx-grid"}, g);
-      el("text", {x: left - 6, y: sy(Math.pow(10, e)) + 4, "text-anchor": "end"}, g, e === 0 ? "1" : "1e" + e);
-    }
+    // thresholds the 10% rule keeps out of the search for the best one: shaded
+    var step = (W - left - right) / Math.max(tmax - tmin, 1) / 2;
+    cp.thresholds.forEach(function (t, i) {
+      if (cp.candidate[i]) return;
+      el("rect", {x: Math.max(left, sx(t) - step), y: top, height: plotH,
+                  width: Math.min(W - right, sx(t) + step) - Math.max(left, sx(t) - step),
+                  "class": "ctcx-excluded", fill: "#e0e0e0"}, g);
+    });
+    axis.ticks.forEach(function (v, k) {
+      el("line", {x1: left, x2: W - right, y1: sy(v), y2: sy(v), "class": "ctcx-grid"}, g);
+      el("text", {x: left - 6, y: sy(v) + 4, "text-anchor": "end"}, g, axis.labels[k]);
+    });
     [1, 5, 10, 20, 30, 40, 50].forEach(function (t) {
       if (t < tmin || t > tmax) return;
       el("text", {x: sx(t), y: top + plotH + 16, "text-anchor": "middle"}, g, String(t));
@@ -253,10 +261,18 @@
        g, "Naive log-rank p (log scale)");
     el("line", {x1: left, x2: W - right, y1: sy(0.05), y2: sy(0.05), "class": "ctcx-alpha"}, g);
     el("text", {x: W - right - 4, y: sy(0.05) - 4, "text-anchor": "end", "class": "ctcx-small"}, g, "p = 0.05");
+    // the key, below the axis title: away from the curve
+    var ky = top + plotH + 54;
     if (cp.p_lau94 !== null) {
       el("line", {x1: left, x2: W - right, y1: sy(cp.p_lau94), y2: sy(cp.p_lau94), "class": "ctcx-corrected"}, g);
-      el("text", {x: left + 4, y: sy(cp.p_lau94) - 4, "class": "ctcx-small ctcx-corrected-label"}, g,
+      el("line", {x1: left, x2: left + 24, y1: ky - 4, y2: ky - 4, "class": "ctcx-corrected"}, g);
+      el("text", {x: left + 30, y: ky, "class": "ctcx-small ctcx-corrected-label"}, g,
          "corrected p of the best threshold (Lau94) = " + fmtP(cp.p_lau94));
+    }
+    if (cp.candidate.indexOf(false) >= 0) {
+      el("rect", {x: W - right - 158, y: ky - 10, width: 14, height: 10, fill: "#e0e0e0"}, g);
+      el("text", {x: W - right, y: ky, "text-anchor": "end", "class": "ctcx-small"}, g,
+         "excluded by the 10% rule");
     }
     var d = "", started = false;
     cp.thresholds.forEach(function (t, i) {
