@@ -53,6 +53,7 @@ _API: dict[str, str] = {
     # survival
     "kaplan_meier": "survival",
     "median_survival": "survival",
+    "km_quantile": "survival",
     "risk_table": "survival",
     "logrank": "survival",
     "cox": "survival",
