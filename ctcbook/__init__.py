@@ -54,6 +54,7 @@ _API: dict[str, str] = {
     "kaplan_meier": "survival",
     "median_survival": "survival",
     "km_quantile": "survival",
+    "cox_firth": "firth",
     "risk_table": "survival",
     "logrank": "survival",
     "cox": "survival",
