@@ -55,6 +55,8 @@ _API: dict[str, str] = {
     "median_survival": "survival",
     "km_quantile": "survival",
     "cox_firth": "firth",
+    "hazard_ratio_intervals": "firth",
+    "round_hr": "firth",
     "risk_table": "survival",
     "logrank": "survival",
     "cox": "survival",

@@ -128,3 +128,28 @@ def test_errors():
         cox_firth([1, 2, 3], [1, 1, 0], [0, 1])
     with pytest.raises(ValueError, match="names"):
         cox_firth([1, 2, 3], [1, 1, 0], [0, 1, 0], names=["a", "b"])
+
+
+def test_hazard_ratio_intervals_agree_with_the_other_functions(breast):
+    """Wald = lifelines' interval (no tied events); bootstrap = resampling.bootstrap's (same seed)."""
+    from ctcbook.firth import hazard_ratio_intervals
+    from ctcbook.resampling import bootstrap
+
+    res = hazard_ratio_intervals(breast.TIME, breast.CENS, breast["T"], n_boot=300, seed=4)
+    tab = res.table.set_index("method")
+    boot = bootstrap(breast.TIME, breast.CENS, breast["T"], n_boot=300, seed=4).summary.iloc[0]
+    assert tab.loc["Bootstrap percentile", "ci_lower"] == pytest.approx(boot["ci_lower"], rel=1e-12)
+    assert tab.loc["Bootstrap percentile", "ci_upper"] == pytest.approx(boot["ci_upper"], rel=1e-12)
+    cph = CoxPHFitter().fit(breast[["TIME", "CENS", "T"]], "TIME", "CENS", fit_options=TIGHT)
+    lo, hi = np.exp(cph.confidence_intervals_.loc["T"].to_numpy())
+    assert tab.loc["Wald", "ci_lower"] == pytest.approx(lo, rel=1e-6)
+    assert tab.loc["Wald", "ci_upper"] == pytest.approx(hi, rel=1e-6)
+    assert res.n_group == int(breast["T"].sum())
+    assert res.tails.set_index("tail").loc["all", "n_resamples"] == 300
+
+
+def test_round_hr():
+    from ctcbook.firth import round_hr
+
+    assert [round_hr(x) for x in (0.8126, 4.457, 9.96, 11.93, 87.5, 1451.9, 0.0, math.inf)] == [
+        "0.81", "4.5", "10", "12", "88", "1,500", "0", "∞"]
