@@ -192,7 +192,9 @@ class MaxstatResult:
     p_lau92 : float
         Lausen & Schumacher (1992) asymptotic approximation (R ``pmethod = "Lau92"``).
     p_lau94 : float
-        Lausen, Sauerbrei & Schumacher (1994) improved Bonferroni bound (``"Lau94"``).
+        Lausen, Sauerbrei & Schumacher (1994) approximation (``"Lau94"``): an improved
+        Bonferroni inequality applied to the large-sample normal distribution of the
+        statistics, so an asymptotic approximation, not a bound for a finite sample.
     p_permutation : float
         Conditional Monte Carlo p-value (``"condMC"``): the share of permutations whose
         maximum exceeds M.
@@ -266,8 +268,8 @@ def maxstat(
     ``m (N - m) / (N^2 (N - 1)) (N sum a^2 - (sum a)^2)``. Candidates are the distinct
     marker values except the largest, with ``floor(N min_prop) <= m <= floor(N max_prop)``.
     ``p_lau92`` is ``4 phi(b)/b + phi(b)(b - 1/b) log(max_prop (1 - min_prop) /
-    ((1 - max_prop) min_prop))`` and ``p_lau94`` the improved Bonferroni bound over the
-    candidate m; both are clipped to [0, 1] (R clips at 0 only). ``p_permutation``
+    ((1 - max_prop) min_prop))`` and ``p_lau94`` the improved Bonferroni approximation over
+    the candidate m (both asymptotic); both are clipped to [0, 1] (R clips at 0 only). ``p_permutation``
     permutes the scores ``n_permutations`` times (conditional Monte Carlo, as R's
     ``condMC``) and counts maxima strictly greater than M (R's rule; a relative
     tolerance of 1e-10 keeps rounding noise from counting as "greater"). The
