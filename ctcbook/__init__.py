@@ -82,6 +82,7 @@ _API: dict[str, str] = {
     "table1": "tables",
     "follow_up": "tables",
     "cohen_kappa": "tables",
+    "kappa_max": "tables",
     "her2_concordance": "tables",
     "compare_survival": "tables",
     "cox_table": "tables",
