@@ -864,7 +864,7 @@ def plot_cutpoint_sweep(sweep: pd.DataFrame, best: float | None = None, *, xlabe
         _, axes = plt.subplots(3, 1, figsize=(7.0, 6.4), sharex=True)
     x = sweep["cutpoint"].to_numpy(dtype=float)
     panels = [("statistic", "Log-rank χ²", False), ("p_value", "Naive p-value", True),
-              ("hazard_ratio", "Hazard ratio\n(high vs low)", True)]
+              ("hazard_ratio", "Hazard ratio, Peto\nexp((O−E)/V), high vs low", True)]
     for ax, (col, label, log) in zip(axes, panels, strict=True):
         ax.plot(x, sweep[col], marker="o", ms=3.5, lw=1.2, color=PALETTE[0])
         if log:
