@@ -323,7 +323,8 @@ class HazardRatioIntervals:
 
 
 def hazard_ratio_intervals(time: Any, event: Any, group: Any, n_boot: int = 2000,
-                           seed: int = 0, level: float = 0.95) -> HazardRatioIntervals:
+                           seed: int = 0, level: float = 0.95,
+                           bootstrap_result: Any = None) -> HazardRatioIntervals:
     """Wald, profile-likelihood, Firth and bootstrap intervals for a two-group hazard ratio.
 
     Parameters
@@ -336,6 +337,11 @@ def hazard_ratio_intervals(time: Any, event: Any, group: Any, n_boot: int = 2000
         Stratified bootstrap resamples and seed, as :func:`ctcbook.resampling.bootstrap`
         (the same seed gives the same resamples and the same percentile interval).
     level : float
+    bootstrap_result : BootstrapResult, optional
+        The result of :func:`ctcbook.resampling.bootstrap` on the same data with the same
+        ``n_boot`` and ``seed`` (stratified): its resampled log hazard ratios are reused
+        instead of refitted (the costly part). Checked by refitting the first resamples;
+        a mismatch raises ``ValueError``.
 
     Returns
     -------
@@ -368,7 +374,15 @@ def hazard_ratio_intervals(time: Any, event: Any, group: Any, n_boot: int = 2000
     f = cox_firth(t, e, g.astype(float), names=["group"], firth=True, level=level).summary.loc[0]
     rng = np.random.default_rng(seed)
     w = _multinomial_weights(rng, g, n_boot) + _multinomial_weights(rng, ~g, n_boot)
-    log_hr = cox_binary_rows(t, e, g, w)
+    if bootstrap_result is None:
+        log_hr = cox_binary_rows(t, e, g, w)
+    else:
+        log_hr = bootstrap_result.replicates["log_hr"].to_numpy(dtype=float)
+        check = cox_binary_rows(t, e, g, w[:5])
+        if (not bootstrap_result.stratified or log_hr.size != n_boot
+                or not np.allclose(check, log_hr[:5], rtol=1e-9, atol=1e-12, equal_nan=True)):
+            raise ValueError("bootstrap_result was not computed on these data with this n_boot and "
+                             "seed (stratified): leave it out to resample here")
     alpha = (1 - level) / 2
     lo, hi = np.quantile(log_hr, [alpha, 1 - alpha], method="inverted_cdf")
     est = float(cox_binary_rows(t, e, g)[0])

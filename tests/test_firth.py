@@ -153,3 +153,18 @@ def test_round_hr():
 
     assert [round_hr(x) for x in (0.8126, 4.457, 9.96, 11.93, 87.5, 1451.9, 0.0, math.inf)] == [
         "0.81", "4.5", "10", "12", "88", "1,500", "0", "∞"]
+
+
+def test_hazard_ratio_intervals_reuses_a_matching_bootstrap(breast):
+    from ctcbook.firth import hazard_ratio_intervals
+    from ctcbook.resampling import bootstrap
+
+    boot = bootstrap(breast.TIME, breast.CENS, breast["T"], n_boot=200, seed=6)
+    fresh = hazard_ratio_intervals(breast.TIME, breast.CENS, breast["T"], n_boot=200, seed=6)
+    reused = hazard_ratio_intervals(breast.TIME, breast.CENS, breast["T"], n_boot=200, seed=6,
+                                    bootstrap_result=boot)
+    pd.testing.assert_frame_equal(fresh.table, reused.table)
+    pd.testing.assert_frame_equal(fresh.tails, reused.tails)
+    with pytest.raises(ValueError, match="not computed on these data"):
+        hazard_ratio_intervals(breast.TIME, breast.CENS, breast["T"], n_boot=200, seed=7,
+                               bootstrap_result=boot)
