@@ -54,6 +54,10 @@ _API: dict[str, str] = {
     # survival
     "kaplan_meier": "survival",
     "median_survival": "survival",
+    "km_quantile": "survival",
+    "cox_firth": "firth",
+    "hazard_ratio_intervals": "firth",
+    "round_hr": "firth",
     "risk_table": "survival",
     "logrank": "survival",
     "cox": "survival",
@@ -80,6 +84,7 @@ _API: dict[str, str] = {
     "table1": "tables",
     "follow_up": "tables",
     "cohen_kappa": "tables",
+    "kappa_max": "tables",
     "her2_concordance": "tables",
     "compare_survival": "tables",
     "cox_table": "tables",

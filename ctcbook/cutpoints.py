@@ -192,7 +192,9 @@ class MaxstatResult:
     p_lau92 : float
         Lausen & Schumacher (1992) asymptotic approximation (R ``pmethod = "Lau92"``).
     p_lau94 : float
-        Lausen, Sauerbrei & Schumacher (1994) improved Bonferroni bound (``"Lau94"``).
+        Lausen, Sauerbrei & Schumacher (1994) approximation (``"Lau94"``): an improved
+        Bonferroni inequality applied to the large-sample normal distribution of the
+        statistics, so an asymptotic approximation, not a bound for a finite sample.
     p_permutation : float
         Conditional Monte Carlo p-value (``"condMC"``): the share of permutations whose
         maximum exceeds M.
@@ -293,8 +295,8 @@ def maxstat(
     ``m (N - m) / (N^2 (N - 1)) (N sum a^2 - (sum a)^2)``. Candidates are the distinct
     marker values except the largest, with ``floor(N min_prop) <= m <= floor(N max_prop)``.
     ``p_lau92`` is ``4 phi(b)/b + phi(b)(b - 1/b) log(max_prop (1 - min_prop) /
-    ((1 - max_prop) min_prop))`` and ``p_lau94`` the improved Bonferroni bound over the
-    candidate m; both are clipped to [0, 1] (R clips at 0 only). ``p_permutation``
+    ((1 - max_prop) min_prop))`` and ``p_lau94`` the improved Bonferroni approximation over
+    the candidate m (both asymptotic); both are clipped to [0, 1] (R clips at 0 only). ``p_permutation``
     permutes the scores ``n_permutations`` times (conditional Monte Carlo, as R's
     ``condMC``) and counts maxima strictly greater than M (R's rule; a relative
     tolerance of 1e-10 keeps rounding noise from counting as "greater"). The
@@ -407,7 +409,12 @@ def best_cutpoints(
         ``statistic`` (the maximally selected standardised statistic M),
         ``p_logrank`` (the usual log-rank p-value at ``threshold``), ``p_naive``
         (``2 (1 - Phi(M))``, as if the threshold had been fixed in advance),
-        ``p_lau92``, ``p_lau94``, ``p_permutation`` and ``note``. When no threshold
+        ``p_lau92``, ``p_lau94``, ``p_permutation``, ``n_candidates`` (thresholds the
+        search could choose from) and ``note``: ``"one candidate, no search"`` when only
+        one threshold lies in the allowed window, so that there is nothing to correct for
+        (``p_naive`` and ``p_lau94`` are then equal, ``p_lau92``, which depends only on
+        ``min_prop`` and ``max_prop``, is meaningless, and ``p_permutation`` is a
+        permutation test of that one split). When no threshold
         leaves between ``min_prop`` and ``max_prop`` of the patients in each group
         (another cohort may have too few distinct values), the numbers are NaN and
         ``note`` says why.
@@ -416,6 +423,14 @@ def best_cutpoints(
     -----
     :func:`maxstat` returns the largest value of the low group (``marker <= c``); with
     integer counts the threshold ``>= c + 1`` of the book is the next observed value.
+
+    ``p_naive`` and ``p_logrank`` differ even for a single candidate: both statistics
+    have the same numerator (observed minus expected events of one group), but maxstat
+    standardises it by the *permutation* variance of the log-rank scores (labels shuffled
+    among all patients, whatever their follow-up), the log-rank test by the
+    hypergeometric variance summed over the event times at which both groups are at
+    risk. When a small group's events all come early the second is much smaller, and
+    the log-rank p-value much smaller than the naive one.
 
     References
     ----------
@@ -434,7 +449,7 @@ def best_cutpoints(
         row: dict[str, Any] = {"marker": column, "label": label, "n": len(d)}
         nan = float("nan")
         row.update(threshold=nan, n_high=pd.NA, statistic=nan, p_logrank=nan, p_naive=nan,
-                   p_lau92=nan, p_lau94=nan, p_permutation=nan, note="")
+                   p_lau92=nan, p_lau94=nan, p_permutation=nan, n_candidates=0, note="")
         try:
             ms = maxstat(d[duration], d[event], d[column], min_prop=min_prop, max_prop=max_prop,
                          n_permutations=n_permutations, seed=seed)
@@ -447,7 +462,9 @@ def best_cutpoints(
         sweep = logrank_sweep(d[duration], d[event], d[column], cutpoints=[threshold])
         row.update(threshold=threshold, n_high=int(sweep["n_high"].iloc[0]), statistic=ms.statistic,
                    p_logrank=float(sweep["p_value"].iloc[0]), p_naive=float(2 * stats.norm.sf(ms.statistic)),
-                   p_lau92=ms.p_lau92, p_lau94=ms.p_lau94, p_permutation=ms.p_permutation)
+                   p_lau92=ms.p_lau92, p_lau94=ms.p_lau94, p_permutation=ms.p_permutation,
+                   n_candidates=len(ms.table),
+                   note="one candidate, no search" if len(ms.table) == 1 else "")
         rows.append(row)
     out = pd.DataFrame(rows)
     out["n_high"] = out["n_high"].astype("Int64")

@@ -29,7 +29,7 @@ import pandas as pd
 from .markers import HER2_RULES, HER2Rule, ctc_change_labels, ctc_positive, her2_positive_ctc
 from .paper import CTC_THRESHOLD, ENDPOINTS, TIMEPOINT
 from .plotting import DAYS_PER_MONTH, month_ticks
-from .survival import ModelError, _first_at_or_below, cox, kaplan_meier, logrank
+from .survival import ModelError, cox, kaplan_meier, km_quantile, logrank
 from .survival import risk_table as _risk_table
 
 __all__ = [
@@ -495,7 +495,7 @@ def explore(
             first = {"time": 0.0, "survival": 1.0, "ci_lower": 1.0, "ci_upper": 1.0,
                      "at_risk": n_g, "events": 0, "censored": 0}
             cols = {c: np.concatenate(([first[c]], v)) for c, v in cols.items()}
-            median, lower, upper = (_first_at_or_below(cols["time"], cols[c], 0.5)
+            median, lower, upper = (float(km_quantile(cols["time"], cols[c], 0.5))
                                     for c in ("survival", "ci_lower", "ci_upper"))
             curves.append(pd.DataFrame({"group": g, "label": labels[g], **cols}))
         else:

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ctcbook.survival import _time_event
+from ctcbook.survival import _time_event, km_quantile
 
 __all__ = [
     "BootstrapResult",
@@ -227,18 +227,22 @@ def km_median_rows(time: Any, event: Any, weights: Any = None) -> np.ndarray:
     Returns
     -------
     ndarray (R,)
-        The first time at which S(t) <= 0.5 (the convention of
-        :func:`ctcbook.survival.median_survival`); ``inf`` if never; NaN for a row with
-        no subjects.
+        The median by :func:`ctcbook.survival.median_survival`'s (R ``survfit``'s)
+        rule: the first time at which S(t) <= 0.5 within a tolerance, the midpoint where
+        S(t) sits at 0.5; ``inf`` if never; NaN for a row with no subjects.
     """
     t = np.asarray(time, dtype=float).ravel()
     times, n, _, d, _ = _tables(t, event, np.zeros(t.size), weights)
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(n > 0, 1.0 - d / n, 1.0)
     surv = np.cumprod(factor, axis=1)
-    below = surv <= 0.5 + 1e-12
-    first = np.argmax(below, axis=1)
-    med = np.where(below.any(axis=1), times[first], np.inf)
+    # R survfit's rule, as median_survival (tolerance; midpoint of a flat at 0.5); a row's
+    # curve ends at its last time with positive weight
+    present = n > np.concatenate((n[:, 1:], np.zeros((n.shape[0], 1))), axis=1)
+    last = times[n.shape[1] - 1 - np.argmax(present[:, ::-1], axis=1)]
+    med = km_quantile(np.concatenate(([0.0], times)),
+                      np.concatenate((np.ones((surv.shape[0], 1)), surv), axis=1), 0.5,
+                      last_time=last)
     return np.where(n[:, 0] > 0, med, np.nan)
 
 

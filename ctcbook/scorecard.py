@@ -106,18 +106,23 @@ def compute_scorecard(cohort: Any) -> pd.DataFrame:
     pandas.DataFrame
         One row per published number: ``section``, ``quantity``, ``kind``, ``paper``,
         ``book`` (full precision), ``paper_text``, ``book_text``, ``ratio`` (ours / paper
-        for p-values, else NaN) and ``mark``. Never raises for a valid cohort: anything
-        that cannot be computed is NaN and marked ``off``.
+        for p-values, else NaN), ``mark`` and ``published`` (False for a row the abstract
+        does not report, such as the direction of the multivariate effects: the book's
+        assumption, shown with its mark but not counted by :func:`scorecard_counts`).
+        Never raises for a valid cohort: anything that cannot be computed is NaN and
+        marked ``off``.
     """
     pub = published()
     t = patient_table(cohort)
     rows: list[dict[str, Any]] = []
 
-    def add(section: str, quantity: str, kind: str, paper: Any, ours: Any) -> None:
+    def add(section: str, quantity: str, kind: str, paper: Any, ours: Any,
+            published: bool = True) -> None:
         ratio = float(ours) / float(paper) if kind == "p-value" and _finite(ours) else float("nan")
+        paper_text = _fmt(kind, paper) if published else f"not reported (assumed: {_fmt(kind, paper)})"
         rows.append({"section": section, "quantity": quantity, "kind": kind, "paper": paper,
-                     "book": ours, "paper_text": _fmt(kind, paper), "book_text": _fmt(kind, ours),
-                     "ratio": ratio, "mark": mark(kind, paper, ours)})
+                     "book": ours, "paper_text": paper_text, "book_text": _fmt(kind, ours),
+                     "ratio": ratio, "mark": mark(kind, paper, ours), "published": published})
 
     add("Patients", "Patients enrolled", "count", pub["study"]["n_enrolled"], cohort.n)
     fu, pfu = follow_up(t), pub["follow_up"]
@@ -176,8 +181,10 @@ def compute_scorecard(cohort: Any) -> pd.DataFrame:
                 pub[f"multivariate_cox_{ep}"][key], float(res.loc[cov, "p"]))
             hr = float(res.loc[cov, "hr"])
             direction = None if math.isnan(hr) else ("worse" if hr > 1 else "better")
+            # the abstract names these factors as independent but not the direction of
+            # their effects: an assumption of the book, shown and not counted
             add(f"Multivariate Cox, {name}", f"{label}: direction (HR > 1 = worse)", "direction",
-                "worse", direction)
+                "worse", direction, published=False)
     return pd.DataFrame(rows)
 
 
@@ -189,7 +196,12 @@ def _finite(x: Any) -> bool:
 
 
 def scorecard_counts(card: pd.DataFrame) -> dict[str, int]:
-    """How many rows carry each mark (all of ``MARKS``, zeros included), and ``total``."""
+    """How many published rows carry each mark (all of ``MARKS``, zeros included), and ``total``.
+
+    Rows with ``published`` False (numbers the abstract does not report) are not counted.
+    """
+    if "published" in card:
+        card = card[card["published"].astype(bool)]
     counts = {m: int((card["mark"] == m).sum()) for m in MARKS}
     counts["total"] = len(card)
     return counts
@@ -202,7 +214,9 @@ def scorecard_html(card: pd.DataFrame):
         "Quantity": card["quantity"],
         "Paper": card["paper_text"],
         "Book": card["book_text"],
-        "Mark": [f"{SYMBOLS[m]} {m}" for m in card["mark"]],
+        "Mark": [f"{SYMBOLS[m]} {m}" if pub else f"({SYMBOLS[m]} {m}: not counted)"
+                 for m, pub in zip(card["mark"], card.get("published", pd.Series(True, index=card.index)),
+                                   strict=True)],
     })
     return html_table(shown, classes="ctcbook-table ctcbook-scorecard")
 

@@ -523,7 +523,7 @@ def simulate_marker_schedule(
 #: Display names of the analyses of the guarantee-time study, in table order.
 GUARANTEE_METHODS = {
     "naive_any_time": "Naive: positive at any draw, survival from baseline",
-    "naive_first_follow_up": "Naive: positive at first follow-up (no draw = negative), from baseline",
+    "naive_first_follow_up": "Naive: positive at first follow-up (no draw: left out), from baseline",
     "landmark": "Landmark at day 28: first follow-up status, survival from day 28",
     "time_varying": "Time-varying Cox: positive from the first positive draw",
 }
@@ -543,6 +543,10 @@ def guarantee_analyses(sim: dict[str, np.ndarray], landmark_day: float = 28.0) -
     -------
     dict
         Method name (keys of ``GUARANTEE_METHODS``) -> :func:`score_test_batch` output.
+        The first-follow-up analyses leave out the patients without a first-follow-up
+        draw (dead or censored before it), as the book's analysis of a cohort does
+        (:func:`ctcbook.tables.compare_survival`); the landmark analysis leaves out
+        everyone no longer at risk at the landmark.
     """
     t, e = sim["time"], sim["event"]
     inf = np.inf
@@ -550,7 +554,9 @@ def guarantee_analyses(sim: dict[str, np.ndarray], landmark_day: float = 28.0) -
     fu_pos = sim["positive_first_follow_up"]
     out = {
         "naive_any_time": score_test_batch(t, e, np.where(any_pos, -inf, inf)),
-        "naive_first_follow_up": score_test_batch(t, e, np.where(fu_pos, -inf, inf)),
+        # as the book's analysis of a cohort: no first-follow-up result, not in either group
+        "naive_first_follow_up": score_test_batch(t, e, np.where(fu_pos, -inf, inf),
+                                                  include=sim["has_first_follow_up"]),
         "landmark": score_test_batch(t, e, np.where(fu_pos, -inf, inf),
                                      entry=np.full(t.shape, landmark_day)),
         "time_varying": score_test_batch(t, e, sim["first_positive_day"]),
@@ -899,7 +905,7 @@ def plot_cutpoint_sweep(sweep: pd.DataFrame, best: float | None = None, *, xlabe
         else:
             i += 1
     panels = [("statistic", "Log-rank χ²", False), ("p_value", "Naive p-value\n(log scale)", True),
-              ("hazard_ratio", "Hazard ratio\n(high vs low)", True)]
+              ("hazard_ratio", "Hazard ratio, Peto\nexp((O−E)/V), high vs low", True)]
     for ax, (col, label, log) in zip(axes, panels, strict=True):
         for k, (a, b) in enumerate(runs):
             ax.axvspan(a, b, color="0.88", lw=0, zorder=0,

@@ -9,7 +9,9 @@ Conventions (each function's docstring says more):
 
 * Kaplan-Meier confidence intervals are 95% log-log ("exponential Greenwood"), as in
   lifelines and Stata; R's ``survfit`` default is the log scale.
-* The median follows lifelines (first time the curve is at or below 0.5).
+* The median follows R's ``survfit``: the first time the curve is at or below 0.5 within
+  a tolerance of ``sqrt(machine epsilon)``, and the midpoint of the interval where the
+  curve sits exactly at 0.5 (see :func:`km_quantile`).
 * Cox models use Efron's tie correction by default, as R's ``coxph``; Breslow's is
   available. Fits are tight (Newton-Raphson to machine precision), so coefficients agree
   with R to at least 6 significant digits.
@@ -34,6 +36,7 @@ __all__ = [
     "CoxResult",
     "kaplan_meier",
     "median_survival",
+    "km_quantile",
     "risk_table",
     "logrank",
     "cox",
@@ -162,9 +165,74 @@ class KMMedian:
     ci_upper: float
 
 
-def _first_at_or_below(times: np.ndarray, curve: np.ndarray, q: float) -> float:
-    hit = np.flatnonzero(curve <= q)
-    return float(times[hit[0]]) if hit.size else float("inf")
+#: R's ``quantile.survfit`` tolerance, ``sqrt(.Machine$double.eps)``.
+QUANTILE_TOLERANCE = float(np.sqrt(np.finfo(float).eps))
+
+
+def km_quantile(times: Any, curve: Any, q: float = 0.5, last_time: Any = None,
+                tol: float = QUANTILE_TOLERANCE) -> np.ndarray:
+    """Time at which a step survival curve crosses ``q``, by R ``survfit``'s rule.
+
+    Parameters
+    ----------
+    times : array-like (m,)
+        Increasing times of the steps, starting with the origin (0), where the curve is 1.
+    curve : array-like (m,) or (R, m)
+        Non-increasing curve values (right-continuous) at ``times``; one curve per row.
+        A survival curve or one of its confidence curves.
+    q : float
+        The level (0.5 for the median).
+    last_time : float or array-like (R,), optional
+        The last observed time of each curve (default ``times[-1]``); used when the
+        curve ends exactly at ``q``.
+    tol : float
+        Tolerance of the comparisons with ``q``.
+
+    Returns
+    -------
+    numpy.ndarray
+        One time per curve (a 0-d array for a single curve): the first time with
+        ``curve <= q + tol``; where the curve sits at ``q`` (within ``tol``) over an
+        interval, the midpoint of that interval, that is of the first time at ``q`` and
+        the first time below ``q - tol`` (or ``last_time`` if the curve ends at ``q``).
+        ``inf`` if the curve never reaches ``q``.
+
+    Notes
+    -----
+    This is R's ``quantile.survfit`` (survival package, also used by ``print.survfit``
+    for the median and its confidence limits): ``findq`` with
+    ``tolerance = sqrt(.Machine$double.eps)``. The tolerance matters because a
+    Kaplan-Meier product computed in floating point can land at ``0.5000000000000001``
+    where the exact curve is 1/2: a plain ``S(t) <= 0.5`` then jumps to the next event.
+    lifelines' ``median_survival_time_`` uses that plain rule (no tolerance, no
+    midpoint): with event times 1, 2, 3, 4 it reports 2, R (and this function) 2.5.
+
+    References
+    ----------
+    .. [1] Therneau TM. A Package for Survival Analysis in R, ``quantile.survfit``
+       (survival package, R/quantile.survfit.R).
+    .. [2] Miller RG. Survival Analysis. Wiley 1981, p. 71 (the median from the curve).
+    """
+    x = np.asarray(times, dtype=float).ravel()
+    y = np.asarray(curve, dtype=float)
+    single = y.ndim == 1
+    y = np.atleast_2d(y)
+    if y.shape[1] != x.size:
+        raise ValueError(f"curve has {y.shape[1]} values per row, times has {x.size}")
+    last = np.broadcast_to(np.asarray(x[-1] if last_time is None else last_time, dtype=float),
+                           (y.shape[0],))
+    with np.errstate(invalid="ignore"):
+        at = y <= q + tol
+        below = y <= q - tol
+    reached = at.any(axis=1)
+    i1 = np.argmax(at, axis=1)
+    i2 = np.argmax(below, axis=1)
+    # the curve's last (finite) value: a flat at q to the end takes the midpoint with last_time
+    end = y[np.arange(y.shape[0]), y.shape[1] - 1 - np.argmax(np.isfinite(y[:, ::-1]), axis=1)]
+    ends_at_q = np.abs(end - q) < tol
+    upper = np.where(below.any(axis=1) & ~ends_at_q, x[i2], last)
+    out = np.where(reached, 0.5 * (x[i1] + upper), np.inf)
+    return out[0] if single else out
 
 
 def median_survival(time: Any, event: Any) -> KMMedian:
@@ -178,34 +246,37 @@ def median_survival(time: Any, event: Any) -> KMMedian:
     Returns
     -------
     KMMedian
-        ``median``: the first time at which S(t) <= 0.5; ``ci_lower`` and ``ci_upper``:
-        the first times at which the lower and the upper 95% log-log confidence curves
-        are <= 0.5. ``inf`` when a curve never reaches 0.5.
+        ``median``: the first time at which S(t) <= 0.5 (the midpoint of the interval
+        where S(t) is exactly 0.5, if it sits there); ``ci_lower`` and ``ci_upper``: the
+        same for the lower and the upper 95% log-log confidence curves. ``inf`` when a
+        curve never reaches 0.5.
 
     Notes
     -----
-    This is lifelines' convention (``KaplanMeierFitter.median_survival_time_`` and
-    ``median_survival_times(kmf.confidence_interval_)``, i.e. ``qth_survival_times`` on
-    the confidence curves). R's ``survfit`` differs in two ways: when S(t) equals 0.5
-    exactly over an interval it reports the midpoint of that interval, and its interval
-    uses the log (not log-log) curves by default.
+    This is R ``survfit``'s convention (:func:`km_quantile`), the one clinical papers
+    report: comparisons with 0.5 allow a tolerance of ``sqrt(machine epsilon)`` (a
+    floating-point product can land just above an exact 1/2), and a curve equal to 0.5
+    over an interval gives the midpoint of that interval (event times 1, 2, 3, 4: 2.5).
+    lifelines' ``median_survival_time_`` takes the first time with S(t) <= 0.5 on the
+    floating-point curve, so it can differ (2 in that example, or the next event time
+    where the product lands at 0.5000000000000001). The confidence limits here are
+    read from the log-log curves (lifelines' default); R's ``survfit`` default is the
+    log scale, so its limits can differ even where the rule is the same.
 
     References
     ----------
     .. [1] Brookmeyer R, Crowley J. A confidence interval for the median survival time.
        Biometrics 1982;38:29-41.
+    .. [2] Therneau TM. survival: ``quantile.survfit`` (R package survival).
     """
     km = kaplan_meier(time, event)
     times = np.concatenate(([0.0], km["time"].to_numpy()))
 
-    def curve(col: str) -> np.ndarray:
-        return np.concatenate(([1.0], km[col].to_numpy()))
+    def curve(col: str) -> float:
+        return float(km_quantile(times, np.concatenate(([1.0], km[col].to_numpy())), 0.5))
 
-    return KMMedian(
-        median=_first_at_or_below(times, curve("survival"), 0.5),
-        ci_lower=_first_at_or_below(times, curve("ci_lower"), 0.5),
-        ci_upper=_first_at_or_below(times, curve("ci_upper"), 0.5),
-    )
+    return KMMedian(median=curve("survival"), ci_lower=curve("ci_lower"),
+                    ci_upper=curve("ci_upper"))
 
 
 def risk_table(time: Any, event: Any, group: Any, times: Sequence[float]) -> pd.DataFrame:

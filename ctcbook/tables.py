@@ -48,6 +48,7 @@ __all__ = [
     "table1",
     "Kappa",
     "cohen_kappa",
+    "kappa_max",
     "Concordance",
     "her2_concordance",
     "SurvivalComparison",
@@ -320,6 +321,44 @@ class Kappa:
     se: float
     ci_lower: float
     ci_upper: float
+
+
+def kappa_max(counts: Any) -> float:
+    """The largest Cohen's kappa a table with these margins could reach.
+
+    Parameters
+    ----------
+    counts : array-like or DataFrame, shape (k, k)
+        As in :func:`cohen_kappa`.
+
+    Returns
+    -------
+    float
+        ``(p_o,max - p_e) / (1 - p_e)`` with ``p_o,max = sum_i min(p_i., p_.i)``: the
+        kappa of the table with the most agreement that the two margins allow [1]_. When
+        the margins differ (e.g. far fewer HER2+ CTCs than HER2+ primaries), it is below 1:
+        perfect agreement is then impossible, and kappa is best read against this cap [2]_.
+        NaN when ``p_e = 1``.
+
+    References
+    ----------
+    .. [1] Cohen J. A coefficient of agreement for nominal scales. Educ Psychol Meas
+       1960;20:37-46.
+    .. [2] Sim J, Wright CC. The kappa statistic in reliability studies: use,
+       interpretation, and sample size requirements. Phys Ther 2005;85:257-268.
+
+    Examples
+    --------
+    >>> round(kappa_max([[20, 5], [10, 15]]), 3)
+    0.8
+    """
+    c = np.asarray(counts, dtype=float)
+    k = cohen_kappa(c)  # validates the table
+    p = c / c.sum()
+    po_max = float(np.minimum(p.sum(axis=1), p.sum(axis=0)).sum())
+    if not np.isfinite(k.kappa):
+        return float("nan")
+    return (po_max - k.expected) / (1.0 - k.expected)
 
 
 def cohen_kappa(counts: Any) -> Kappa:

@@ -241,3 +241,35 @@ def test_best_cutpoints_marker_without_candidates_gives_a_note():
     assert "no candidate cutpoint" in flat["note"]
     assert out.set_index("marker").loc["ok", "note"] == ""
     assert str(out["n_high"].dtype) == "Int64"
+
+
+def test_best_cutpoints_one_candidate_says_no_search():
+    """A 0/1-like marker with one threshold in the window: nothing to correct for.
+
+    The naive p (permutation variance of the log-rank scores) then equals Lau94, and
+    differs from the log-rank p (hypergeometric variance) although the numerator, O - E,
+    is the same: checked here from the two variances computed by hand.
+    """
+    from ctcbook.cutpoints import best_cutpoints, logrank_scores
+    from ctcbook.survival import logrank
+
+    rng = np.random.default_rng(8)
+    n = 40
+    x = np.r_[np.zeros(34), np.ones(6)]
+    t = np.r_[rng.exponential(300, 34), rng.exponential(40, 6)] + 1  # no ties
+    e = np.ones(n, int)
+    table = pd.DataFrame({"t": t, "e": e, "x": x})
+    row = best_cutpoints(table, ["x"], "t", "e", n_permutations=0).iloc[0]
+    assert row["n_candidates"] == 1 and row["note"] == "one candidate, no search"
+    assert row["p_naive"] == pytest.approx(row["p_lau94"], rel=1e-12)
+    a = logrank_scores(t, e)
+    s_high = a[x == 1].sum()
+    lr = logrank(t, e, x)
+    o_e = float(lr.table.set_index("group").loc[1.0, "observed"] - lr.table.set_index("group").loc[1.0, "expected"])
+    assert s_high == pytest.approx(o_e, rel=1e-10)  # same numerator
+    m, big_n = 6, n
+    v_perm = m * (big_n - m) / (big_n**2 * (big_n - 1)) * (big_n * (a**2).sum() - a.sum() ** 2)
+    assert row["statistic"] == pytest.approx(abs(o_e) / np.sqrt(v_perm), rel=1e-10)
+    v_logrank = o_e**2 / lr.statistic  # the hypergeometric variance
+    assert v_logrank < v_perm  # early events in the small group: a smaller variance
+    assert row["p_logrank"] < row["p_naive"]

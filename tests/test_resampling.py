@@ -198,3 +198,15 @@ def test_stability_and_summary_equal_direct_calls(data):
         assert (row["p_left_out_min"], row["p_left_out_max"]) == (left.min(), left.max())
         assert (row["p_changed_min"], row["p_changed_max"]) == (changed.min(), changed.max())
         assert (row["n_boot"], row["n_permutations"]) == (300, perm.n_permutations)
+
+
+def test_km_median_rows_follows_r_rule_with_weights():
+    """Weighted rows equal median_survival on the expanded data, midpoints included."""
+    t = np.array([1.0, 2.0, 3.0, 4.0, 6.0])
+    e = np.array([1, 1, 1, 1, 0])
+    w = np.array([[1, 1, 1, 1, 0], [1, 1, 0, 0, 0], [2, 0, 0, 1, 0], [1, 0, 1, 0, 2], [0, 1, 1, 0, 0]])
+    got = km_median_rows(t, e, w)
+    for row, weights in zip(got, w, strict=True):
+        expanded = np.repeat(np.arange(t.size), weights)
+        assert row == median_survival(t[expanded], e[expanded]).median
+    assert got[0] == 2.5 and got[1] == 1.5

@@ -68,7 +68,8 @@ def test_shipped_cohort_scores():
 def test_other_cohort_reports_differences():
     card = cb.compute_scorecard(cb.simulate_cohort(52, 7))
     counts = scorecard_counts(card)
-    assert counts["total"] == len(card) == 23
+    assert len(card) == 23
+    assert counts["total"] == int(card["published"].sum()) == 19
     assert sum(counts[m] for m in MARKS) == counts["total"]
     assert counts["off"] > 0
     html = scorecard_html(card).html
@@ -81,3 +82,21 @@ def test_small_cohort_without_her2_groups_does_not_raise():
     card = cb.compute_scorecard(cb.simulate_cohort(12, 1))
     assert len(card) == 23
     assert set(card["mark"]) <= set(MARKS)
+
+
+def test_rows_the_abstract_does_not_report_are_not_counted():
+    """The abstract names the independent factors, not the direction of their effects."""
+    card = cb.compute_scorecard(cb.simulate_cohort(52, 7))
+    unpublished = card[~card["published"]]
+    assert len(unpublished) == 4
+    assert (unpublished["kind"] == "direction").all()
+    assert unpublished["section"].str.startswith("Multivariate Cox").all()
+    assert unpublished["paper_text"].str.startswith("not reported").all()
+    # every number of published.yaml is on a published row
+    assert sorted(card.loc[card["published"] & (card["kind"] != "direction"), "paper"]) == sorted(
+        numeric_leaves(published()))
+    # an unpublished row marked "off" changes no count
+    flipped = card.copy()
+    flipped.loc[~flipped["published"], "mark"] = "off"
+    assert scorecard_counts(flipped) == scorecard_counts(card)
+    assert "not counted" in scorecard_html(card).html

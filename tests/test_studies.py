@@ -70,9 +70,22 @@ def test_guarantee_time_bias_naive_but_not_landmark_or_time_varying():
     s = res.summary.set_index("method")
     assert s.loc["naive_any_time", "rejection_rate"] > 0.5
     assert s.loc["naive_any_time", "mean_log_hr"] < -0.3
-    for method in ("landmark", "time_varying"):
+    for method in ("landmark", "time_varying", "naive_first_follow_up"):
         assert _within(s.loc[method, "rejection_rate"], 2000), method
         assert abs(s.loc[method, "mean_log_hr"]) < 0.1, method
+
+
+def test_guarantee_first_follow_up_leaves_out_patients_without_the_draw():
+    """As the book's cohort analysis: no first-follow-up draw, in neither group."""
+    import numpy as np
+
+    from ctcbook.studies import guarantee_analyses, simulate_marker_schedule
+
+    sim = simulate_marker_schedule(np.random.default_rng(5), 20, 60, median_days=40.0)
+    assert (~sim["has_first_follow_up"]).any()  # short survival: some die before the draw
+    res = guarantee_analyses(sim)
+    np.testing.assert_array_equal(res["naive_first_follow_up"]["n"],
+                                  sim["has_first_follow_up"].sum(axis=1))
 
 
 def test_guarantee_time_true_effect_is_found_by_time_varying():

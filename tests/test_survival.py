@@ -126,6 +126,102 @@ def test_median_gehan(gehan):
     assert median_survival(ctl.weeks, ctl.relapse).median == 8.0
 
 
+def _exact_median(time, event):
+    """R survfit's median on the exact (fractions) Kaplan-Meier curve, written plainly."""
+    from fractions import Fraction
+
+    times = sorted(set(time))
+    s, curve = Fraction(1), []
+    for u in times:
+        n = sum(1 for t in time if t >= u)
+        d = sum(1 for t, e in zip(time, event, strict=True) if t == u and e)
+        s *= 1 - Fraction(d, n)
+        curve.append(s)
+    half = Fraction(1, 2)
+    first = next((i for i, v in enumerate(curve) if v <= half), None)
+    if first is None:
+        return math.inf
+    if curve[first] < half:
+        return float(times[first])
+    drop = next((i for i, v in enumerate(curve) if v < half), None)
+    return (times[first] + (times[drop] if drop is not None else max(time))) / 2
+
+
+def test_median_midpoint_r_convention():
+    """R: ``survfit(Surv(c(1, 2, 3, 4), rep(1, 4)) ~ 1)`` prints median 2.5.
+
+    The curve is exactly 1/2 on [2, 3): R's ``quantile.survfit`` takes the midpoint of
+    the flat (survival package, R/quantile.survfit.R, ``findq``); lifelines reports 2.
+    """
+    assert median_survival([1, 2, 3, 4], [1, 1, 1, 1]).median == 2.5
+    assert KaplanMeierFitter().fit([1, 2, 3, 4], [1, 1, 1, 1]).median_survival_time_ == 2.0
+
+
+def test_median_tolerance_floating_point_half():
+    """Ten patients, events at 1..5: S(5) = 9/10 * 8/9 * ... * 5/6 = 1/2 exactly.
+
+    In floating point the product is not exactly 0.5; the tolerance still sees 1/2,
+    so the median is the midpoint of 5 and the next event, 6 (R survfit: 5.5).
+    """
+    time = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    event = [1] * 10
+    surv = kaplan_meier(time, event).survival.to_numpy()
+    assert surv[4] == pytest.approx(0.5, abs=1e-15)
+    assert median_survival(time, event).median == 5.5
+    # a flat at 1/2 to the end of follow-up: midpoint with the last time (R's rule)
+    assert median_survival([1, 2, 3, 4], [1, 1, 0, 0]).median == 3.0
+
+
+def test_median_float_product_above_half():
+    """Censoring makes the exact curve 1/2 through factors like 5/7 and 7/10.
+
+    (1 - 1/5)(1 - 1/8)(1 - 2/7)... products are exact fractions; the test finds cases
+    where numpy's product is above 0.5 and checks the median is still the exact one.
+    """
+    rng = np.random.default_rng(11)
+    above = 0
+    for _ in range(400):
+        n = int(rng.integers(4, 30))
+        time = rng.integers(1, 12, n).astype(float)
+        event = rng.random(n) < 0.7
+        surv = kaplan_meier(time, event).survival.to_numpy()
+        above += bool(np.any((surv > 0.5) & (surv < 0.5 + 1e-12)))
+        assert median_survival(time, event).median == _exact_median(time.tolist(),
+                                                                     event.tolist())
+    assert above > 0  # the data did contain floating-point products just above 1/2
+
+
+@HYP
+@given(survival_data(min_n=1))
+def test_median_equals_exact_rule(data):
+    time, event = data
+    assert median_survival(time, event).median == _exact_median(time.tolist(), event.tolist())
+
+
+def test_median_aml_r():
+    """R ``print(survfit(Surv(time, status) ~ x, data = aml))``: medians 31 and 23 weeks.
+
+    Maintained: n 11, events 7, median 31; Nonmaintained: n 12, events 11, median 23
+    (Therneau's survival package, ``aml`` data; Miller 1981).
+    """
+    aml = read("aml.csv")
+    m = aml[aml.nonmaint == 0]
+    nm = aml[aml.nonmaint == 1]
+    assert median_survival(m.time, m.status).median == 31.0
+    assert median_survival(nm.time, nm.status).median == 23.0
+
+
+def test_km_quantile_rows_and_errors():
+    from ctcbook.survival import km_quantile
+
+    times = [0.0, 1.0, 2.0, 3.0, 4.0]
+    curves = [[1, 0.75, 0.5, 0.25, 0.0], [1, 0.9, 0.8, 0.7, 0.6], [1, 0.4, 0.4, 0.4, 0.4]]
+    assert km_quantile(times, curves).tolist() == [2.5, math.inf, 1.0]
+    assert km_quantile(times, [1, 1, 0.5, 0.5, 0.5], last_time=6.0) == 4.0
+    with pytest.raises(ValueError, match="values per row"):
+        km_quantile(times, [1, 0.5])
+
+
 def test_km_hand_example():
     # times 1, 2+, 3, 3, 4+: S = 4/5, 4/5, 4/5 * 1/3, same
     km = kaplan_meier([1, 2, 3, 3, 4], [1, 0, 1, 1, 0])

@@ -73,6 +73,31 @@ def test_kappa_se_matches_hand_formula(counts):
     assert k.ci_upper == pytest.approx(min(1, kap + 1.959963984540054 * se))
 
 
+def test_kappa_max_cohen_definition():
+    """Cohen (1960): kappa_M = (p_oM - p_c) / (1 - p_c), p_oM = sum of min(row, column) margins.
+
+    [[20, 5], [10, 15]]: rows 25/25, columns 30/20 of 50, p_oM = 0.5 + 0.4 = 0.9,
+    p_c = 0.5, so kappa_M = 0.8 (by hand). Equal margins give 1.
+    """
+    from ctcbook.tables import kappa_max
+
+    assert kappa_max([[20, 5], [10, 15]]) == pytest.approx(0.8)
+    assert kappa_max([[10, 3], [3, 5]]) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("counts", [[[6, 8], [0, 25]], [[20, 5], [10, 15]], [[3, 10], [1, 30]]])
+def test_kappa_max_is_the_best_table_with_these_margins(counts):
+    """Brute force: every 2 x 2 table with the same margins; the largest kappa is kappa_max."""
+    from ctcbook.tables import kappa_max
+
+    c = np.asarray(counts)
+    r, col = c.sum(axis=1), c.sum(axis=0)
+    best = max(cohen_kappa([[a, r[0] - a], [col[0] - a, r[1] - col[0] + a]]).kappa
+               for a in range(max(0, col[0] - r[1]), min(r[0], col[0]) + 1))
+    assert kappa_max(counts) == pytest.approx(best, rel=1e-12)
+    assert cohen_kappa(counts).kappa <= kappa_max(counts) + 1e-12
+
+
 def test_kappa_perfect_and_chance():
     perfect = cohen_kappa([[10, 0], [0, 5]])
     assert perfect.kappa == pytest.approx(1.0)
