@@ -1,7 +1,9 @@
 """Checks of a page at phone width, run in the browser (used by tests/test_phone_layout.py).
 
 ``WIDE`` lists the elements that stick out of the viewport sideways and are not inside a
-box that scrolls sideways on its own (``overflow-x: auto | scroll``), outermost only.
+box that scrolls sideways on its own (``overflow-x: auto | scroll``), outermost only;
+elements not displayed, invisible or clipped to nothing (screen-reader-only text) are not
+counted.
 ``UNLABELLED`` lists the visible form controls whose label is not beside them: a label
 (``<label for>``, a wrapping ``<label>`` or ``aria-labelledby``) on the same line and at
 most 24 px away. A search box whose only label is the text shown inside it (placeholder
@@ -16,10 +18,17 @@ const describe = el => {
     const text = (el.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 50);
     return `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${cls ? '.' + cls : ''} "${text}"`;
 };
+// clipped to nothing: the screen-reader-only pattern (e.g. MathJax's assistive MathML)
+const clippedAway = s => {
+    if (s.clipPath && s.clipPath.startsWith('inset(50%')) return true;
+    const m = /rect\\(([-\\d.]+)px,? ([-\\d.]+)px,? ([-\\d.]+)px,? ([-\\d.]+)px\\)/.exec(s.clip || '');
+    return !!m && (parseFloat(m[2]) - parseFloat(m[4]) <= 1 || parseFloat(m[3]) - parseFloat(m[1]) <= 1);
+};
 const shown = el => {
     for (let a = el; a; a = a.parentElement) {
         const s = getComputedStyle(a);
         if (s.display === 'none' || s.visibility === 'hidden' || s.visibility === 'collapse') return false;
+        if (clippedAway(s)) return false;
     }
     const r = el.getBoundingClientRect();
     return r.width > 0 && r.height > 0;

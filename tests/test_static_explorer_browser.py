@@ -200,6 +200,7 @@ FOCUS = """() => {
             tag: el.tagName.toLowerCase(), type: el.getAttribute('type'),
             name: el.closest('[data-control]') ? el.closest('[data-control]').getAttribute('data-control') : null,
             value: el.value, checked: !!el.checked,
+            last: el.tagName === 'SELECT' && el.selectedIndex === el.options.length - 1,
             outline: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2,
             renders: root ? parseInt(root.getAttribute('data-renders'), 10) : null};
 }"""
@@ -225,7 +226,8 @@ def test_keyboard_alone_reaches_and_changes_every_control(built_book, book_serve
             if focus["name"]:
                 assert focus["outline"], f"{focus['name']}: no visible focus outline"
                 before = focus
-                key = {"range": "ArrowRight", "radio": "ArrowRight"}.get(focus["type"], "ArrowDown")
+                key = {"range": "ArrowRight", "radio": "ArrowRight"}.get(
+                    focus["type"], "ArrowUp" if focus["last"] else "ArrowDown")
                 page.keyboard.press(key)
                 after = page.evaluate(FOCUS)
                 assert after["inside"] and after["name"] == before["name"]

@@ -39,6 +39,8 @@
     if (p < 0.001) return "< 0.001";
     return p < 0.1 ? p.toFixed(3) : p.toFixed(2);
   }
+  // "p = 0.27" but "p < 0.001"
+  function pIs(p) { return fmtP(p).charAt(0) === "<" ? "" : "= "; }
   function fmtNum(x, digits) {
     if (x === null || x === undefined) return "\u2013";
     if (x === "NR") return "not reached";
@@ -347,7 +349,7 @@
         "'></span>" + esc(g.label) + "</th><td>" + g.n + "</td><td>" + g.events + "</td><td>" +
         fmtMedian(g) + "</td></tr>";
     });
-    s += "</tbody></table><p class='ctcx-stats'>Log-rank p = <strong class='ctcx-p'>" + fmtP(r.p) + "</strong>" +
+    s += "</tbody></table><p class='ctcx-stats'>Log-rank p " + pIs(r.p) + "<strong class='ctcx-p'>" + fmtP(r.p) + "</strong>" +
       (r.df > 1 ? " (" + r.df + " df)" : "") + "; hazard ratio (Cox, positive vs negative) = <strong class='ctcx-hr'>" +
       fmtHR(r) + "</strong>. " + r.n + " patients analysed, " + r.nx + " without a draw at this timepoint" +
       (r.nl ? ", " + r.nl + " not event-free at the landmark" : "") + ".</p>";
@@ -486,9 +488,9 @@
       var s = choiceText(data, state) + ". ";
       if (cp) {
         var i = cp.thresholds.indexOf(state.threshold);
-        s += "Naive log-rank p at this threshold " + fmtP(cp.p[i]) + ". ";
+        s += "Naive log-rank p at this threshold " + pIs(cp.p[i]) + fmtP(cp.p[i]) + ". ";
       }
-      s += "Log-rank p " + fmtP(r.p) + (r.hr === null ? "" : ", hazard ratio " + fmtHR(r)) + ".";
+      s += "Log-rank p " + pIs(r.p) + fmtP(r.p) + (r.hr === null ? "" : ", hazard ratio " + fmtHR(r)) + ".";
       if (r.message) s += " " + r.message;
       live.textContent = s;
     }
