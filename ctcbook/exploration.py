@@ -18,6 +18,7 @@ listing the allowed ones.
 from __future__ import annotations
 
 import math
+import re
 import weakref
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -26,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .markers import HER2_RULES, HER2Rule, ctc_change_labels, ctc_positive, her2_positive_ctc
+from .markers import HER2_RULES, HER2Rule, ctc_positive, her2_positive_ctc
 from .paper import CTC_THRESHOLD, ENDPOINTS, TIMEPOINT
 from .plotting import DAYS_PER_MONTH, month_ticks
 from .survival import ModelError, cox, kaplan_meier, km_quantile, logrank
@@ -191,10 +192,15 @@ class Exploration:
             )
         ax.set_xlabel(self.xlabel)
         ax.set_title(self.title, fontsize=10, loc="left")
-        if self.message:
+        if self.message and not len(self.curves):
             ax.text(0.5, 0.5, _wrap(self.message, 70), transform=ax.transAxes, ha="center",
                     va="center", fontsize=9, color="0.15",
                     bbox={"boxstyle": "round", "fc": "white", "ec": "0.6", "alpha": 0.9})
+        elif self.message:  # never over the curves: under the title, above the plot
+            ax.text(0.0, 1.01, _wrap(self.message, 100), transform=ax.transAxes, ha="left",
+                    va="bottom", fontsize=8, color="#8a3b00")
+            ax.set_title(self.title, fontsize=10, loc="left", pad=6 + 11 * len(
+                _wrap(self.message, 100).splitlines()))
         return ax
 
     @cached_property
@@ -318,22 +324,27 @@ def _marker(inp: _Inputs, grouping: str, timepoint: str, threshold: int, rule: H
     """Group code per patient (NaN = not analysable), group labels, and a phrase for titles."""
     base_c, fu_c = inp.ctc["baseline"], inp.ctc["first_follow_up"]
     base_h, fu_h = inp.her2["baseline"], inp.her2["first_follow_up"]
+    # below the threshold: "0" at a threshold of 1 (never "< 1"); "≥ 1 CTC", "≥ 2 CTCs"
+    below = "0" if threshold == 1 else f"< {threshold}"
+    at_least = f"≥ {threshold}"
+    unit = "CTC" if threshold == 1 else "CTCs"
     if grouping == "ctc_count":
         base = ctc_positive(base_c, threshold)
         fu = ctc_positive(fu_c, threshold)
         if timepoint == "change":
             both = ~(np.isnan(base) | np.isnan(fu))
             code = np.where(both, 2 * np.nan_to_num(base) + np.nan_to_num(fu), np.nan)
-            labels = [lab.replace(">=", "≥ ").replace("<", "< ").replace("->", "→")
-                      for lab in ctc_change_labels(threshold)]
+            # the order of markers.ctc_change_labels: lo -> lo, lo -> hi, hi -> lo, hi -> hi
+            labels = [f"{a} → {b}" for a in (below, at_least) for b in (below, at_least)]
             return code, labels, "CTC count at baseline → first follow-up"
-        lo, hi = f"< {threshold} CTCs", f"≥ {threshold} CTCs"
+        lo, hi = f"{below} CTCs", f"{at_least} {unit}"
         phrase = f"CTC count (≥ {threshold} per 7.5 mL)"
     else:
         base = her2_positive_ctc(base_c, base_h, rule)
         fu = her2_positive_ctc(fu_c, fu_h, rule)
         lo, hi = "No HER2+ CTCs", "HER2+ CTCs"
-        phrase = f"HER2+ CTCs ({rule.label})"
+        # one pair of parentheses: "≥ 50% of CTCs HER2+ (≥ 2 CTCs)" -> "..., ≥ 2 CTCs"
+        phrase = "HER2+ CTCs (" + re.sub(r"\s*\((.*)\)$", r", \1", rule.label) + ")"
     if timepoint == "baseline":
         return base, [lo, hi], f"{phrase} at baseline"
     if timepoint in ("first_follow_up", "landmark"):
@@ -345,7 +356,7 @@ def _marker(inp: _Inputs, grouping: str, timepoint: str, threshold: int, rule: H
     pos = (np.nan_to_num(draws, nan=0.0) > 0).any(axis=1)
     code = np.where(has, pos.astype(float), np.nan)
     if grouping == "ctc_count":
-        lo, hi = f"< {threshold} CTCs at every draw", f"≥ {threshold} CTCs at any draw"
+        lo, hi = f"{below} CTCs at every draw", f"{at_least} {unit} at any draw"
     else:
         lo, hi = "No HER2+ CTCs at any draw", "HER2+ CTCs at any draw"
     return code, [lo, hi], f"{phrase} at any draw"

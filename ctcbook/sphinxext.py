@@ -5,8 +5,11 @@ Five jobs:
 0. **Footer.** Every page's footer says whether the cohort the book was built on is
    synthetic (from its ``cohort.yaml``), so a build on real data never claims otherwise.
 
-1. **Print.** Adds the book's print stylesheet (``static/ctcbook-print.css``), so a chapter
-   printed from the browser has no navigation and no figure split across pages.
+1. **Print and screen.** Adds the book's print stylesheet (``static/ctcbook-print.css``), so
+   a chapter printed from the browser has no navigation and no figure split across pages,
+   and its screen layout (``static/ctcbook-layout.css``): on a phone, wide tables, cell
+   outputs and display formulas scroll sideways in their own box instead of widening the
+   page.
 
 2. **Remove Thebe.** Jupyter Book 1 always loads ``sphinx_thebe``, which registers its
    configuration script at every ``env-before-read-docs`` event, so a build that reads
@@ -216,4 +219,5 @@ def setup(app: Sphinx) -> dict:
     app.connect("config-inited", _set_theme_options)
     app.connect("doctree-read", _remove_solutions)
     app.add_css_file("ctcbook-print.css", media="print")
+    app.add_css_file("ctcbook-layout.css", media="screen")
     return {"parallel_read_safe": True, "parallel_write_safe": True}

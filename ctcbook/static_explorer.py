@@ -2,12 +2,24 @@
 
 The book's HTML has no Python kernel, so the explorers are precomputed at build time:
 :func:`explorer_data` runs :func:`ctcbook.exploration.explore` over a grid of choices and
-keeps the numbers and the Kaplan-Meier step curves (a few hundred kB of JSON for 52
-patients); :func:`explorer_html` embeds them in the page as
-``<script type="application/json">`` next to a few hundred lines of dependency-free
-JavaScript (``explorer_assets/explorer.js``, inlined) that draws them as inline SVG: curves, 95%
+keeps the numbers and the Kaplan-Meier step curves; :func:`explorer_html` embeds them in
+the page next to a few hundred lines of dependency-free JavaScript
+(``explorer_assets/explorer.js``, inlined) that draws them as inline SVG: curves, 95%
 bands, censoring marks, the KMunicate risk table and the numbers. It works offline and
 from ``file://``; nothing is loaded from anywhere.
+
+The page stays small at any number of patients: each curve and its band are thinned to
+the points that change the drawn path (:func:`thin_steps`: within ``TOLERANCE`` SVG units,
+a few hundred points at most), censoring marks closer than ``MARK_SPACING`` merge, a
+curve that repeats across choices is stored once (:func:`encode_curve`, integers as
+running sums), and the JSON is deflated and base64-encoded (the browser's
+``DecompressionStream`` unpacks it). About 0.1 MB for 52 patients and under 1 MB for
+20,000 (``benchmarks/bench_explorer_size.py``).
+
+In the page, the explorer is redrawn for the width it gets (a phone gets a figure at its
+real width and the risk table as a table of text), works with the keyboard alone, keeps
+its choices in the URL's query (``?threshold=8&timepoint=landmark&endpoint=os``) and
+announces the new p-value and hazard ratio in a polite live region.
 
 Three explorers (``kind``):
 
@@ -29,9 +41,11 @@ In a notebook: ``IPython.display.HTML(explorer_html(cohort, "threshold"))``.
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import math
+import zlib
 from importlib import resources
 from typing import Any
 
@@ -48,7 +62,8 @@ from .exploration import (
 from .paper import CTC_THRESHOLD, TIMEPOINT
 from .plotting import DAYS_PER_MONTH, PALETTE
 
-__all__ = ["KINDS", "explorer_data", "explorer_html", "result_payload"]
+__all__ = ["KINDS", "encode_curve", "explorer_data", "explorer_html", "result_payload",
+           "thin_steps"]
 
 #: The explorers this module can build.
 KINDS = ("threshold", "her2", "cutpoint")
@@ -74,19 +89,164 @@ def _array(values: Any, digits: int) -> list:
     return [_num(v, digits) for v in np.asarray(values, dtype=float)]
 
 
-def result_payload(result: Exploration) -> dict[str, Any]:
-    """The JSON the page needs to draw one exploration (rounded for size)."""
+#: The desktop figure's plot area in SVG units (``explorer.js``: ``drawKM``, 680 wide):
+#: curves are thinned for it. A phone redraw is narrower, so never coarser than this.
+PLOT_WIDTH = 680.0 - 150.0 - 16.0
+PLOT_HEIGHT = 250.0 / 1.02
+#: Largest distance (SVG units of the desktop figure) between a thinned curve and the
+#: exact step function, and the spacing below which censoring marks merge.
+TOLERANCE = 0.5
+MARK_SPACING = 1.0
+#: Units of the encoded curves: time in 0.01 months, probabilities in 0.001.
+TIME_UNIT = 0.01
+PROB_UNIT = 0.001
+
+
+def thin_steps(time: Any, values: Any, max_time: float, tolerance: float | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Thin right-continuous step functions to the points that change the drawn path.
+
+    ``values`` holds rows (e.g. survival and the two confidence limits) that step at the
+    same ``time`` points. Consecutive steps are merged into one while the run they form
+    spans at most ``tolerance`` horizontally or vertically (in SVG units of the figure,
+    whose time axis ends at ``max_time``); a merged run drops at its first time to the
+    value after its last step. Every point of the drawn staircase then lies within
+    ``tolerance`` of the exact one and vice versa (symmetric Hausdorff distance), and a
+    curve keeps at most about ``PLOT_HEIGHT / tolerance`` points whatever the number of
+    patients. The first and the last points are kept.
+
+    Parameters
+    ----------
+    time : array of float, increasing
+        Step times; the first is the start of the curve.
+    values : 2-d array, one row per step function (NaN allowed: read as 0)
+    max_time : float
+        Right end of the time axis (same unit as ``time``).
+    tolerance : float, optional
+        In SVG units of the desktop figure's plot area (``PLOT_WIDTH`` x ``PLOT_HEIGHT``);
+        default ``TOLERANCE``.
+
+    Returns
+    -------
+    time, values : numpy arrays
+        The thinned steps (values with one row per input row).
+    """
+    tolerance = TOLERANCE if tolerance is None else float(tolerance)
+    t = np.asarray(time, dtype=float)
+    v = np.nan_to_num(np.atleast_2d(np.asarray(values, dtype=float)), nan=0.0)
+    n = len(t)
+    if n <= 2:
+        return t.copy(), v.copy()
+    x = (t * (PLOT_WIDTH / max(float(max_time), 1e-12))).tolist()
+    ys = (v * PLOT_HEIGHT).T.tolist()  # one list of row values per point
+    keep_t, keep_v = [0], [0]  # indices: the time of a run's start, the values of its end
+    i = 1
+    while i < n:
+        lo, hi = list(ys[i]), list(ys[i])
+        j = i
+        while j + 1 < n:
+            row = ys[j + 1]
+            new_lo = [min(a, b) for a, b in zip(lo, row, strict=True)]
+            new_hi = [max(a, b) for a, b in zip(hi, row, strict=True)]
+            span = max(b - a for a, b in zip(new_lo, new_hi, strict=True))
+            if x[j + 1] - x[i] <= tolerance or span <= tolerance:
+                lo, hi, j = new_lo, new_hi, j + 1
+            else:
+                break
+        keep_t.append(i)
+        keep_v.append(j)
+        if j == n - 1 and x[j] - x[i] > tolerance:  # keep the curve's full length
+            keep_t.append(j)
+            keep_v.append(j)
+        i = j + 1
+    return t[keep_t], v[:, keep_v]
+
+
+def _thin_marks(times: np.ndarray, max_time: float) -> np.ndarray:
+    """Censoring-mark times, merged where they are closer than ``MARK_SPACING`` apart."""
+    scale = PLOT_WIDTH / max(float(max_time), 1e-12)
+    kept: list[float] = []
+    last = -np.inf
+    for time in np.asarray(times, dtype=float).tolist():
+        if (time - last) * scale >= MARK_SPACING:
+            kept.append(time)
+            last = time
+    return np.asarray(kept)
+
+
+def _deltas(values: np.ndarray, unit: float) -> list[int]:
+    """Integers in ``unit``, first absolute then differences (a running sum decodes them)."""
+    ints = np.rint(np.asarray(values, dtype=float) / unit).astype(np.int64)
+    return np.diff(ints, prepend=0).tolist()
+
+
+def encode_curve(curve: Any, max_time: float, thin: bool = True) -> dict[str, list[int]]:
+    """One Kaplan-Meier curve with its band and censoring marks, thinned and encoded.
+
+    Parameters
+    ----------
+    curve : pandas.DataFrame
+        One group's rows of :attr:`Exploration.curves` (``time`` in months,
+        ``survival``, ``ci_lower``, ``ci_upper``, ``censored``).
+    max_time : float
+        Right end of the figure's time axis (months).
+    thin : bool, default True
+        Thin with :func:`thin_steps` (False keeps every step: a reference for tests).
+
+    Returns
+    -------
+    dict
+        ``t`` (times in ``TIME_UNIT`` months), ``s``, ``lo``, ``hi`` (one minus the
+        survival and its 95% limits, in ``PROB_UNIT``; a missing limit counts as
+        survival 0) and ``c`` (censoring-mark times); every list holds its first value
+        and then successive differences.
+    """
+    time = curve["time"].to_numpy(float)
+    values = np.vstack([curve[c].to_numpy(float) for c in ("survival", "ci_lower", "ci_upper")])
+    marks = time[curve["censored"].to_numpy() > 0]
+    if thin:
+        time, values = thin_steps(time, values, max_time)
+        marks = _thin_marks(marks, max_time)
+    values = 1.0 - np.nan_to_num(values, nan=0.0)
+    return {"t": _deltas(time, TIME_UNIT), "s": _deltas(values[0], PROB_UNIT),
+            "lo": _deltas(values[1], PROB_UNIT), "hi": _deltas(values[2], PROB_UNIT),
+            "c": _deltas(marks, TIME_UNIT)}
+
+
+class _Curves:
+    """Shared store of encoded curves: a curve that repeats across results is sent once."""
+
+    def __init__(self, thin: bool = True) -> None:
+        self.thin = thin
+        self.curves: list[dict] = []
+        self._seen: dict[str, int] = {}
+
+    def add(self, curve: Any, max_time: float) -> int:
+        encoded = encode_curve(curve, max_time, self.thin)
+        text = json.dumps(encoded, sort_keys=True, separators=(",", ":"))
+        if text not in self._seen:
+            self._seen[text] = len(self.curves)
+            self.curves.append(encoded)
+        return self._seen[text]
+
+
+def result_payload(result: Exploration, curves: _Curves | None = None) -> dict[str, Any]:
+    """The JSON the page needs to draw one exploration (rounded for size).
+
+    ``curves`` is the shared curve store (:func:`encode_curve`); the payload's
+    ``curves`` lists ``[group, index into the store]`` pairs. Without a store, one is
+    made for this result alone (its curves are then in ``payload["store"]``).
+    """
+    own = curves is None
+    store = _Curves() if curves is None else curves
     groups = []
     for row in result.groups.itertuples():
         groups.append({"label": row.label, "n": int(row.n), "events": int(row.events),
                        "median": _num(row.median, 2), "mlo": _num(row.median_lower, 2),
                        "mhi": _num(row.median_upper, 2)})
-    curves = []
+    refs = []
     for g, sub in result.curves.groupby("group", sort=True):
-        censored = np.flatnonzero(sub["censored"].to_numpy() > 0)
-        curves.append({"g": int(g), "t": _array(sub["time"], 3), "s": _array(sub["survival"], 4),
-                       "lo": _array(sub["ci_lower"], 4), "hi": _array(sub["ci_upper"], 4),
-                       "c": [int(i) for i in censored]})
+        refs.append([int(g), store.add(sub, result.max_months)])
     risk = None
     if len(result.risk):
         risk = []
@@ -94,27 +254,31 @@ def result_payload(result: Exploration) -> dict[str, Any]:
             sub = result.risk[result.risk["group"] == g]
             risk.append(None if not len(sub) else
                         [[int(v) for v in sub[c]] for c in ("at_risk", "censored", "events")])
-    return {
+    payload = {
         "title": result.title, "caption": result.caption, "message": result.message,
         "note": result.note, "xlabel": result.xlabel, "max": _num(result.max_months, 3),
-        "ticks": [_num(t, 3) for t in result.ticks], "groups": groups, "curves": curves,
+        "ticks": [_num(t, 3) for t in result.ticks], "groups": groups, "curves": refs,
         "risk": risk, "p": _num(result.p_value, 6), "stat": _num(result.statistic, 4),
         "df": int(result.df), "hr": _num(result.hazard_ratio, 4), "lo": _num(result.hr_lower, 4),
         "hi": _num(result.hr_upper, 4), "n": int(result.n), "nx": int(result.n_excluded),
         "nl": int(result.n_not_at_risk),
     }
+    if own:
+        payload["store"] = store.curves
+    return payload
 
 
 class _Results:
     """Deduplicated payloads: identical results (e.g. thresholds above every count) share one."""
 
-    def __init__(self) -> None:
+    def __init__(self, thin: bool = True) -> None:
         self.results: list[dict] = []
         self.index: dict[str, int] = {}
+        self.curves = _Curves(thin)
         self._seen: dict[str, int] = {}
 
     def add(self, key: str, result: Exploration) -> None:
-        payload = result_payload(result)
+        payload = result_payload(result, self.curves)
         text = json.dumps(payload, sort_keys=True)
         if text not in self._seen:
             self._seen[text] = len(self.results)
@@ -135,7 +299,7 @@ def _select(name: str, label: str, keys: tuple[str, ...], value: str) -> dict:
 def _threshold_control() -> dict:
     lo, hi = THRESHOLD_RANGE
     return {"name": "threshold", "label": "CTC threshold (≥)", "type": "range", "min": lo,
-            "max": hi, "value": CTC_THRESHOLD}
+            "max": hi, "value": CTC_THRESHOLD, "unit": "CTCs per 7.5 mL"}
 
 
 def _cutpoints(cohort: Any) -> dict[str, Any]:
@@ -180,7 +344,7 @@ def _cutpoints(cohort: Any) -> dict[str, Any]:
     return out
 
 
-def explorer_data(cohort: Any, kind: str = "threshold") -> dict[str, Any]:
+def explorer_data(cohort: Any, kind: str = "threshold", thin: bool = True) -> dict[str, Any]:
     """Precompute one explorer: controls, the grid of results and its index.
 
     Parameters
@@ -189,6 +353,9 @@ def explorer_data(cohort: Any, kind: str = "threshold") -> dict[str, Any]:
         The cohort (a synthetic one is said so in every caption).
     kind : {"threshold", "her2", "cutpoint"}
         Which explorer (see the module docstring).
+    thin : bool, default True
+        Thin the curves to what the figure can show (:func:`thin_steps`); False keeps
+        every step (a reference for the tests).
 
     Returns
     -------
@@ -196,7 +363,9 @@ def explorer_data(cohort: Any, kind: str = "threshold") -> dict[str, Any]:
         JSON-ready: ``controls`` (name, label, type, options, initial value), ``key``
         (the control names whose values, joined by ``"|"``, index ``index``),
         ``results`` (deduplicated payloads of :func:`result_payload`), ``index``,
-        ``palette``, ``ylabel`` and, for "cutpoint", ``cutpoints`` and ``cutKey``.
+        ``curves`` (the shared store of :func:`encode_curve` the results point into),
+        ``units``, ``palette``, ``ylabel`` and, for "cutpoint", ``cutpoints`` and
+        ``cutKey``.
 
     Raises
     ------
@@ -205,7 +374,7 @@ def explorer_data(cohort: Any, kind: str = "threshold") -> dict[str, Any]:
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(map(repr, KINDS))}; got {kind!r}")
-    store = _Results()
+    store = _Results(thin)
     endpoint = _radio("endpoint", "Endpoint", ENDPOINT_CHOICES, "pfs")
     data: dict[str, Any] = {"palette": list(PALETTE), "ylabel": "Survival probability",
                             "days_per_month": DAYS_PER_MONTH}
@@ -237,6 +406,8 @@ def explorer_data(cohort: Any, kind: str = "threshold") -> dict[str, Any]:
             data["cutKey"] = ["timepoint", "endpoint"]
     data["results"] = store.results
     data["index"] = store.index
+    data["curves"] = store.curves.curves
+    data["units"] = {"time": TIME_UNIT, "prob": PROB_UNIT}
     return data
 
 
@@ -260,7 +431,17 @@ _INTRO = {
 }
 
 
-def explorer_html(cohort: Any = None, kind: str = "threshold") -> str:
+def _data_script(data: dict, compress: bool) -> str:
+    """The data element: deflated JSON in base64 (``compress``), else JSON safe in a script."""
+    if not compress:
+        return f"<script type='application/json' class='ctcx-data'>{_json_for_script(data)}</script>"
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    packed = base64.b64encode(zlib.compress(text.encode("utf-8"), 9)).decode("ascii")
+    return f"<script type='text/plain' class='ctcx-data' data-encoding='deflate'>{packed}</script>"
+
+
+def explorer_html(cohort: Any = None, kind: str = "threshold", *, thin: bool = True,
+                  compress: bool = True) -> str:
     """A self-contained HTML fragment: the static explorer ``kind`` for ``cohort``.
 
     Parameters
@@ -268,12 +449,19 @@ def explorer_html(cohort: Any = None, kind: str = "threshold") -> str:
     cohort : Cohort, optional
         Default :func:`ctcbook.load_cohort` (``$CTCBOOK_DATA`` or the shipped cohort).
     kind : {"threshold", "her2", "cutpoint"}
+    thin : bool, default True
+        Thin the curves to what the figure shows (see :func:`explorer_data`).
+    compress : bool, default True
+        Embed the data deflated (zlib) and base64-encoded, unpacked in the page by the
+        browser's ``DecompressionStream``; False embeds plain JSON.
 
     Returns
     -------
     str
-        A ``<div class="ctcx">`` with inline CSS, the precomputed JSON and the inline
+        A ``<div class="ctcx">`` with inline CSS, the precomputed data and the inline
         script; display it with ``IPython.display.HTML``. It loads nothing from anywhere.
+        Its size is bounded whatever the number of patients: curves are thinned to at
+        most a few hundred points, shared between results, and compressed.
 
     Examples
     --------
@@ -286,7 +474,7 @@ def explorer_html(cohort: Any = None, kind: str = "threshold") -> str:
 
     if cohort is None:
         cohort = load_cohort()
-    data = explorer_data(cohort, kind)
+    data = explorer_data(cohort, kind, thin=thin)
     synthetic = bool(getattr(cohort, "synthetic", False))
     label = "synthetic cohort" if synthetic else "cohort"
     root = f"ctcx-{kind}"
@@ -294,10 +482,12 @@ def explorer_html(cohort: Any = None, kind: str = "threshold") -> str:
     cut = ""
     if kind == "cutpoint":
         cut = (
+            f"<div class='ctcx-scroll ctcx-cutbox' role='region' tabindex='0' "
+            f"aria-labelledby='{root}-ct'>"
             f"<svg class='ctcx-cutplot' role='img' aria-labelledby='{root}-ct {root}-cd' "
             f"xmlns='http://www.w3.org/2000/svg'><title id='{root}-ct'>Naive log-rank p-value "
-            f"at every CTC threshold ({label})</title><desc id='{root}-cd'></desc></svg>"
-            "<div class='ctcx-cutnumbers' aria-live='polite'></div>"
+            f"at every CTC threshold ({label})</title><desc id='{root}-cd'></desc></svg></div>"
+            "<div class='ctcx-cutnumbers'></div>"
         )
     figcaption = (f"Interactive explorer precomputed from the {label} ({getattr(cohort, 'n', '')}"
                   " patients); it runs in the page, without a Python kernel or network.")
@@ -307,17 +497,24 @@ def explorer_html(cohort: Any = None, kind: str = "threshold") -> str:
         f"<div class='ctcx' id='{root}' data-kind='{kind}'>"
         f"<style>{_asset('explorer.css')}</style>"
         f"<p class='ctcx-intro'>{esc(_INTRO[kind])}</p>"
+        "<p class='ctcx-urlnote' role='status' hidden></p>"
         f"{cut}"
-        f"<div class='ctcx-title' aria-live='polite'></div>"
-        f"<svg class='ctcx-plot' role='img' aria-labelledby='{root}-t {root}-d' "
-        f"xmlns='http://www.w3.org/2000/svg'><title id='{root}-t'></title>"
-        f"<desc id='{root}-d'></desc></svg>"
-        "<div class='ctcx-numbers' aria-live='polite'></div>"
+        "<div class='ctcx-title'></div>"
+        "<p class='ctcx-figmsg' hidden></p>"
+        f"<div class='ctcx-figure'><svg class='ctcx-plot' role='img' "
+        f"aria-labelledby='{root}-t {root}-d' xmlns='http://www.w3.org/2000/svg'>"
+        f"<title id='{root}-t'></title><desc id='{root}-d'></desc></svg></div>"
+        f"<div class='ctcx-scroll ctcx-riskbox' role='region' tabindex='0' "
+        f"aria-label='Numbers at risk' hidden></div>"
+        "<div class='ctcx-numbers'></div>"
         "<p class='ctcx-caption'></p>"
+        "<p class='ctcx-live ctcx-sr' role='status' aria-live='polite' aria-atomic='true'></p>"
+        "<p class='ctcx-share'><a class='ctcx-link' href='?'>Link to this view</a>: copy it "
+        "to open these choices again (a reload keeps them too).</p>"
         f"<p class='ctcx-figcaption'>{esc(figcaption)}</p>"
         "<noscript><p>This explorer needs JavaScript; the chapters show the paper's "
         "choices as static figures.</p></noscript>"
-        f"<script type='application/json' class='ctcx-data'>{_json_for_script(data)}</script>"
+        f"{_data_script(data, compress)}"
         f"<script>{_asset('explorer.js')}</script>"
         "</div>"
     )

@@ -123,8 +123,9 @@ class LiveFigure:
             ax.set_xlabel(result.xlabel)
             self._background = None
             self._background_key = key
+        # over an empty plot only; with curves the note is in the HTML under the figure
         self.message.set_text(_wrap(result.message or "", 70))
-        self.message.set_visible(bool(result.message))
+        self.message.set_visible(bool(result.message) and not handles)
 
     def render(self) -> None:
         """Render: the cached static part, then the artists that change."""
