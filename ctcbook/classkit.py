@@ -272,6 +272,49 @@ def _design(cohort, table):
     return [("deaths needed", str(int(events))), ("patients", str(int(patients)))]
 
 
+def _monotone(cohort, table):
+    from .firth import hazard_ratio_intervals, round_hr
+
+    d = table.dropna(subset=["her2_pos_first_follow_up"]).copy()
+    d.loc[d["her2_pos_first_follow_up"] == 1, "os_event"] = 0
+    r = hazard_ratio_intervals(d["os_days"], d["os_event"], d["her2_pos_first_follow_up"],
+                               n_boot=500, seed=1)
+    return [(f"{row.method}: hazard ratio (95% interval)",
+             f"{round_hr(row.hazard_ratio)} ({round_hr(row.ci_lower)} to {round_hr(row.ci_upper)})")
+            for row in r.table.itertuples()]
+
+
+def _holm_hand(cohort, table):
+    from .modelcheck import adjust_pvalues
+
+    p = [0.01, 0.02, 0.04]
+    return [("Holm", ", ".join(f"{x:.2f}" for x in adjust_pvalues(p, "holm"))),
+            ("Benjamini-Hochberg", ", ".join(f"{x:.2f}" for x in adjust_pvalues(p, "bh")))]
+
+
+def _cindex(cohort, table):
+    from .modelcheck import added_value
+    from .survival import ModelError
+    from .tables import format_p
+
+    known = table["her2_pos_first_follow_up"].dropna()
+    n, k = len(known), int((known == 1).sum())
+    pairs, mixed = n * (n - 1) // 2, k * (n - k)
+    out = [("patients with HER2+ CTCs at first follow-up", f"{k} of {n}"),
+           ("pairs the marker can reorder", f"{k} × {n - k} = {mixed} of {pairs} "
+                                            f"({100 * mixed / max(pairs, 1):.0f}%)")]
+    for ep in ("pfs", "os"):
+        try:
+            r = added_value(table, ["ctc_pos_baseline"], ["her2_pos_first_follow_up"], ep).set_index("model")
+        except ModelError:
+            out.append((f"c-index, count model and with HER2 status ({ep.upper()})", "not computable"))
+            continue
+        out.append((f"c-index, count model and with HER2 status ({ep.upper()})",
+                    f"{r.loc['base', 'c_index']:.3f} to {r.loc['base + added', 'c_index']:.3f} "
+                    f"(likelihood-ratio p = {format_p(r.loc['base + added', 'lr_p'])})"))
+    return out
+
+
 _SAME = "The same for every student: see the solution in the book."
 _REASON = "A reasoning question: no number to compute; see the solution in the book."
 
@@ -309,16 +352,34 @@ EXERCISES: list[KeyExercise] = [
     KeyExercise("ex-beyond-spot-immortal", "What does waiting for follow-up do?",
                 "Spotting immortal time",
                 note="A simulation with its own seed, not the cohort: " + _SAME),
-    KeyExercise("ex-beyond-bootstrap-infinite", "Beyond the paper: small groups",
+    KeyExercise("ex-beyond-bootstrap-infinite", "Small groups",
                 "An infinite bootstrap ratio",
                 note=_REASON),
-    KeyExercise("ex-beyond-which-patient", "Beyond the paper: small groups",
+    KeyExercise("ex-beyond-which-patient", "How stable is a small group?",
                 "Which patient matters",
                 _which_patient),
+    KeyExercise("ex-beyond-monotone", "How stable is a small group?",
+                "When nobody in the small group has the event", _monotone),
     KeyExercise("ex-beyond-design", "How many patients would confirm it?", "Designing the study",
                 _design, note="Fixed assumptions: the same for every student."),
     KeyExercise("ex-beyond-screening", "The study that should come next", "Screening for the marker",
                 note="100 / 0.05 = 2000 patients screened: " + _SAME),
+    KeyExercise("ex-beyond-checks-which", "Do the models hold?", "Which checks to ask for",
+                note=_REASON),
+    KeyExercise("ex-checks-ph-plot", "Do the hazards stay proportional?",
+                "Reading a residual plot", note=_REASON),
+    KeyExercise("ex-checks-rmst-tau", "How much longer, on average? Restricted mean survival time",
+                "Choosing tau", note=_REASON),
+    KeyExercise("ex-checks-holm-hand", "How many tests did the Results run?",
+                "Holm and Benjamini-Hochberg by hand", _holm_hand,
+                note="A worked example: the same for every student."),
+    KeyExercise("ex-checks-cindex", "What do HER2-positive CTCs add to the count?",
+                "A rare marker and the c-index", _cindex,
+                note="The reasoning is the same for every student (see the solution in the book); "
+                     "the numbers are those of this cohort."),
+    KeyExercise("ex-checks-simon-makuch", "A survival curve for a marker measured later: "
+                "the Simon-Makuch plot", "Simon-Makuch risk sets",
+                note="A worked example with fixed days, not the cohort: " + _SAME),
 ]
 
 

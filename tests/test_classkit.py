@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pandas as pd
 import pytest
 from nbclient import NotebookClient
@@ -117,6 +118,53 @@ def test_key_counts_match_a_direct_computation():
                                     "chance agreement p_e": "0.50", "kappa": "0.40"}
 
 
+def test_new_checks_keys_match_a_direct_computation():
+    """The c-index and monotone-likelihood keys against lifelines and the Firth fit directly.
+
+    c-index: Harrell's c of lifelines' ``CoxPHFitter`` (``concordance_index_``) on the
+    complete cases, and the likelihood-ratio test from its log-likelihoods. Monotone
+    likelihood (Heinze & Schemper 2001): with no deaths in the small group the estimate is 0,
+    no Wald interval exists and every bootstrap ratio is 0; Firth's estimate is finite.
+    """
+    from lifelines import CoxPHFitter
+    from scipy import stats
+
+    from ctcbook.firth import cox_firth, round_hr
+    from ctcbook.markers import patient_table
+    from ctcbook.tables import format_p
+
+    cohort = simulate_cohort(n=52, seed=student_seed("s003"))
+    key = key_of(cohort)
+    table = patient_table(cohort)
+
+    known = table["her2_pos_first_follow_up"].dropna()
+    k, n = int(known.sum()), len(known)
+    cindex = key["ex-checks-cindex"]
+    assert cindex["patients with HER2+ CTCs at first follow-up"] == f"{k} of {n}"
+    assert cindex["pairs the marker can reorder"].startswith(f"{k} × {n - k} = {k * (n - k)} of {n * (n - 1) // 2} ")
+    for ep in ("pfs", "os"):
+        d = table[[f"{ep}_days", f"{ep}_event", "ctc_pos_baseline", "her2_pos_first_follow_up"]].dropna()
+        base = CoxPHFitter().fit(d.drop(columns="her2_pos_first_follow_up"), f"{ep}_days", f"{ep}_event")
+        full = CoxPHFitter().fit(d, f"{ep}_days", f"{ep}_event")
+        p = stats.chi2.sf(2 * (full.log_likelihood_ - base.log_likelihood_), 1)
+        assert cindex[f"c-index, count model and with HER2 status ({ep.upper()})"] == (
+            f"{base.concordance_index_:.3f} to {full.concordance_index_:.3f} "
+            f"(likelihood-ratio p = {format_p(p)})")
+
+    d = table.dropna(subset=["her2_pos_first_follow_up"])
+    small = d["her2_pos_first_follow_up"].to_numpy() == 1
+    event = d["os_event"].to_numpy() * ~small
+    firth = cox_firth(d["os_days"].to_numpy(), event, small.astype(float), names=["g"]).summary.loc[0]
+    mono = key["ex-beyond-monotone"]
+    assert mono["Wald: hazard ratio (95% interval)"] == "0 (0 to ∞)"
+    assert mono["Profile likelihood: hazard ratio (95% interval)"].startswith("0 (0 to ")
+    assert mono["Firth, profile penalised likelihood: hazard ratio (95% interval)"] == (
+        f"{round_hr(firth['hazard_ratio'])} ({round_hr(firth['ci_lower'])} to {round_hr(firth['ci_upper'])})")
+    assert 0 < firth["hazard_ratio"] < np.inf
+    assert mono["Bootstrap percentile: hazard ratio (95% interval)"] == "0 (0 to 0)"
+    assert key["ex-checks-holm-hand"] == {"Holm": "0.03, 0.04, 0.04", "Benjamini-Hochberg": "0.03, 0.03, 0.04"}
+
+
 def glued(path: Path) -> dict[str, str]:
     """Execute a notebook (on ``CTCBOOK_DATA``) and return its glued values as text."""
     nb = nbformat.read(path, as_version=4)
@@ -164,6 +212,13 @@ def test_key_equals_what_the_book_computes_on_the_students_cohort(tmp_path, monk
     epv = key["ex-events-per-variable"]
     assert epv["events in the multivariate PFS model"] == g["multi_events_pfs"]
     assert epv["events in the multivariate OS model"] == g["multi_events_os"]
+
+    g = glued(nb / "24-what-do-her2-positive-ctcs-add.ipynb")
+    cindex = key["ex-checks-cindex"]
+    assert cindex["patients with HER2+ CTCs at first follow-up"].startswith(f"{g['n_her2']} of ")
+    for ep in ("pfs", "os"):
+        assert cindex[f"c-index, count model and with HER2 status ({ep.upper()})"] == (
+            f"{g[f'c0_{ep}']} to {g[f'c1_{ep}']} (likelihood-ratio p = {g[f'lr_p_{ep}']})")
 
 
 # ---------------------------------------------------------------------------- the kit
