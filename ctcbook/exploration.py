@@ -268,6 +268,8 @@ class _Inputs:
     times: dict[str, np.ndarray]
     events: dict[str, np.ndarray]
     n: int
+    # explore() results already computed on this cohort, by their choices
+    results: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 _CACHE: dict[int, tuple[weakref.ref, _Inputs]] = {}
@@ -409,7 +411,9 @@ def explore(
     Notes
     -----
     Groups are coded 0 (marker-negative) and 1 (marker-positive), so the hazard ratio is
-    positive vs negative. The landmark analysis follows Anderson, Cain & Gelber (1983):
+    positive vs negative. Results are remembered per cohort object (the same choices
+    give the same, read-only result without recomputing), so the explorers'
+    precomputation and a notebook asking for the same choices pay once. The landmark analysis follows Anderson, Cain & Gelber (1983):
     conditioning on being event-free at the landmark avoids the guarantee-time bias of
     comparing groups defined by a draw some patients did not live to have. It is
     computed here (``ctcbook.timevarying`` was not available when this was written):
@@ -448,6 +452,25 @@ def explore(
                          f"(or '>=N', '>=P%'); {err}") from None
     rule_name = _rule_name(rule)
     inp = _inputs(cohort)
+    key = (threshold, timepoint, rule_name, endpoint, grouping)
+    hit = inp.results.get(key)
+    if hit is not None:
+        return hit
+    result = _explore(cohort, inp, threshold, timepoint, rule, rule_name, endpoint, grouping)
+    if len(inp.results) >= _MAX_CACHED:
+        inp.results.pop(next(iter(inp.results)))
+    inp.results[key] = result
+    return result
+
+
+#: explore() results kept per cohort (the explorers' precomputation asks for the same
+#: choices more than once; a result is a few kB plus its curves).
+_MAX_CACHED = 1024
+
+
+def _explore(cohort: Any, inp: _Inputs, threshold: int, timepoint: str, rule: HER2Rule,
+             rule_name: str, endpoint: str, grouping: str) -> Exploration:
+    """The computation of :func:`explore` (its arguments already checked)."""
     synthetic = bool(getattr(cohort, "synthetic", False))
     endpoint_label = ENDPOINT_CHOICES[endpoint]
 
