@@ -206,7 +206,7 @@ class Exploration:
         """One plain-text paragraph with the numbers (what the widgets show)."""
         lines = [self.title]
         for row in self.groups.itertuples():
-            lines.append(f"  {row.label}: n = {row.n}, events = {row.events}, "
+            lines.append(f"  {row.label}: n = {row.n:,}, events = {row.events:,}, "
                          f"median {format_median(row.median, row.median_lower, row.median_upper)}")
         lines.append("  " + (self.note.replace("\n", "; ") or "no test"))
         if self.message:
@@ -597,14 +597,14 @@ def _caption(endpoint_label: str, phrase: str, timepoint: str, n: int, n_exclude
              n_not_at_risk: int, p: float, df: int, hr: float, lo: float, hi: float,
              synthetic: bool, k: int) -> str:
     text = (f"Kaplan-Meier estimates of {endpoint_label.lower()} by {phrase}, with 95% "
-            f"confidence bands, censoring marks and numbers at risk; {n} patients analysed")
+            f"confidence bands, censoring marks and numbers at risk; {n:,} patients analysed")
     if n_excluded:
         what = "any draw" if timepoint == "any" else (
             "both draws" if timepoint == "change" else
             "a baseline draw" if timepoint == "baseline" else "a first follow-up draw")
-        text += f", {n_excluded} without {what} left out"
+        text += f", {n_excluded:,} without {what} left out"
     if n_not_at_risk:
-        text += f", {n_not_at_risk} with the event or censored before their first follow-up draw left out"
+        text += f", {n_not_at_risk:,} with the event or censored before their first follow-up draw left out"
     text += "."
     if np.isfinite(p):
         text += f" Log-rank p = {format_p(p)}" + (f" ({df} df)" if df > 1 else "")
