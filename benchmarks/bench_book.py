@@ -14,8 +14,9 @@ Prints, per notebook, the seconds at each size (kernel start included) and the g
 exponent b of ``seconds = a * n**b`` fitted by least squares on log-log scale over the sizes
 from 500 up (below that the kernel start dominates), then the totals and the ratio of the
 largest sizes to n = 52. With ``--write`` the figures also go to
-``benchmarks/results/bench_book.json`` and ``benchmarks/results/bench_book.md``: the
-README and the own-data chapter quote that table (one source of truth).
+``benchmarks/results/bench_book.json`` and ``benchmarks/results/bench_book.md``, and the
+table is copied between the ``bench_book`` markers of README.md and book/own-data.md (one
+source of truth; ``--quote-only`` re-copies it; a test checks the copies match).
 
 This is a benchmark, not a test: it only reports. A notebook that fails or times out is
 reported as such (its time is the time until the failure) and the run goes on.
@@ -112,9 +113,69 @@ def markdown(result: dict) -> str:
         rows.append(f"| {name} | " + " | ".join(cells) + f" | {b:.2f} |" if b == b
                     else f"| {name} | " + " | ".join(cells) + " | — |")
     totals = result["totals"]
+    b = result["total_exponent"]
     rows.append("| **all notebooks** | " + " | ".join(f"**{totals[str(n)]:.0f}**" for n in sizes)
-                + f" | {result['total_exponent']:.2f} |")
+                + (f" | {b:.2f} |" if b == b else " | — |"))
     return "\n".join(rows) + "\n"
+
+
+BLOCK_START = "<!-- bench_book:start (written by benchmarks/bench_book.py --write) -->"
+BLOCK_END = "<!-- bench_book:end -->"
+#: The pages that quote the results (between BLOCK_START and BLOCK_END).
+QUOTED_IN = (ROOT / "README.md", ROOT / "book" / "own-data.md")
+
+
+def report(result: dict) -> str:
+    """The table with one sentence of context: what the README and the book quote."""
+    totals = result["totals"]
+    lines = [f"Seconds to execute each notebook (kernel start included), all sizes in one run on "
+             f"{result['machine']}, {result['date']}; n = 52 is the shipped cohort, the "
+             "others `python -m ctcbook simulate --n N --seed 3`; the growth exponent b "
+             "fits seconds = a n^b over n >= 500.", ""]
+    lines.append(markdown(result).rstrip("\n"))
+    if "52" in totals:
+        ratios = [f"{totals[str(n)] / totals['52']:.1f} times at n = {n:,}"
+                  for n in result["sizes"] if n != 52 and str(n) in totals]
+        if ratios:
+            lines += ["", "All notebooks together, against n = 52: " + "; ".join(ratios) + "."]
+    failed = [f"{name} at n = {int(n):,} ({r['status'].split(':')[0]})"
+              for name, per in result["notebooks"].items() for n, r in per.items()
+              if isinstance(r, dict) and r.get("status", "ok") != "ok"]
+    lines += ["", "Failed: " + "; ".join(failed) + "." if failed else
+              "Every notebook executed without error at every size."]
+    return "\n".join(lines) + "\n"
+
+
+def quote(text: str, paths=QUOTED_IN) -> None:
+    """Replace the block between the markers of each page by ``text``."""
+    for path in paths:
+        page = path.read_text(encoding="utf-8")
+        head, sep, rest = page.partition(BLOCK_START)
+        if not sep:
+            raise SystemExit(f"{path}: no {BLOCK_START!r} marker")
+        _, sep2, tail = rest.partition(BLOCK_END)
+        if not sep2:
+            raise SystemExit(f"{path}: no {BLOCK_END!r} marker")
+        path.write_text(head + BLOCK_START + "\n\n" + text + "\n" + BLOCK_END + tail,
+                        encoding="utf-8")
+
+
+def summarise(result: dict) -> None:
+    """Add each notebook's growth exponent, the totals and their exponent."""
+    sizes = result["sizes"]
+    for per in result["notebooks"].values():
+        per["exponent"] = exponent(sizes, [per[str(n)]["seconds"] for n in sizes])
+    result["totals"] = {str(n): sum(per[str(n)]["seconds"] for per in result["notebooks"].values())
+                        for n in sizes}
+    result["total_exponent"] = exponent(sizes, [result["totals"][str(n)] for n in sizes])
+
+
+def strip_cells(result: dict) -> dict:
+    """The result without the per-cell seconds (kept out of the committed file)."""
+    return {**result, "notebooks": {
+        k: {n: ({kk: vv for kk, vv in v.items() if kk != "cells"} if isinstance(v, dict) else v)
+            for n, v in per.items()}
+        for k, per in result["notebooks"].items()}}
 
 
 def main() -> None:
@@ -125,8 +186,26 @@ def main() -> None:
     parser.add_argument("--timeout", type=int, default=600, help="per cell, as in _config.yml")
     parser.add_argument("--cells", action="store_true", help="also print seconds per cell")
     parser.add_argument("--write", action="store_true",
-                        help="write benchmarks/results/bench_book.{json,md}")
+                        help="write benchmarks/results/bench_book.{json,md} and quote the "
+                             "table in README.md and book/own-data.md")
+    parser.add_argument("--quote-only", action="store_true",
+                        help="only re-quote benchmarks/results/bench_book.json in the pages")
     args = parser.parse_args()
+    if args.quote_only:
+        final, partial = RESULTS / "bench_book.json", RESULTS / "bench_book.partial.json"
+        result = json.loads((final if final.exists() else partial).read_text())
+        if not final.exists():  # an interrupted run: the sizes every notebook reached
+            done = [n for n in result["sizes"]
+                    if all(str(n) in per for per in result["notebooks"].values())]
+            result["sizes"] = done
+            result["notebooks"] = {k: {n: v for n, v in per.items() if n in map(str, done)}
+                                   for k, per in result["notebooks"].items()}
+            summarise(result)
+            slim = strip_cells(result)
+            final.write_text(json.dumps(slim, indent=1) + "\n")
+            (RESULTS / "bench_book.md").write_text(report(slim))
+        quote(report(result))
+        return
 
     paths = sorted(NOTEBOOKS.glob("*.ipynb"))
     if args.notebooks:
@@ -148,11 +227,7 @@ def main() -> None:
                 if args.write:  # what is measured so far survives an interrupted run
                     RESULTS.mkdir(parents=True, exist_ok=True)
                     (RESULTS / "bench_book.partial.json").write_text(json.dumps(result) + "\n")
-    for per in result["notebooks"].values():
-        per["exponent"] = exponent(args.sizes, [per[str(n)]["seconds"] for n in args.sizes])
-    result["totals"] = {str(n): sum(per[str(n)]["seconds"] for per in result["notebooks"].values())
-                        for n in args.sizes}
-    result["total_exponent"] = exponent(args.sizes, [result["totals"][str(n)] for n in args.sizes])
+    summarise(result)
     print()
     print(f"Seconds per notebook (kernel start included); {result['machine']}, {result['date']}")
     print()
@@ -164,13 +239,13 @@ def main() -> None:
                 print(f"all notebooks at n = {n:,}: {result['totals'][str(n)] / base:.2f} x n = 52")
     if args.write:
         RESULTS.mkdir(parents=True, exist_ok=True)
-        slim = {**result, "notebooks": {k: {n: ({kk: vv for kk, vv in v.items() if kk != "cells"}
-                                               if isinstance(v, dict) else v)
-                                           for n, v in per.items()}
-                                       for k, per in result["notebooks"].items()}}
+        slim = strip_cells(result)
         (RESULTS / "bench_book.json").write_text(json.dumps(slim, indent=1) + "\n")
-        (RESULTS / "bench_book.md").write_text(markdown(result))
-        print(f"wrote {RESULTS / 'bench_book.json'} and bench_book.md")
+        (RESULTS / "bench_book.md").write_text(report(result))
+        (RESULTS / "bench_book.partial.json").unlink(missing_ok=True)
+        quote(report(result))
+        print(f"wrote {RESULTS / 'bench_book.json'} and bench_book.md; quoted in "
+              + ", ".join(str(p.relative_to(ROOT)) for p in QUOTED_IN))
 
 
 if __name__ == "__main__":
