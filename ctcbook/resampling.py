@@ -721,7 +721,8 @@ def _variation_cox(t: np.ndarray, e: np.ndarray, g: np.ndarray, inv: np.ndarray,
         else:
             size1, total, deaths = n1_all + 0 * e, n_all + 0 * e, d_all + 1 - 2 * e.astype(float)
         ok = (size1 > 0) & (size1 < total) & (deaths > 0)
-        value = np.where(u_pos >= -1e-9, np.inf, np.where(u_neg <= 1e-9, -np.inf, step))
+        # as _cox_tables: -inf wins when both limits say monotone (a flat likelihood)
+        value = np.where(u_neg <= 1e-9, -np.inf, np.where(u_pos >= -1e-9, np.inf, step))
         value = np.where(ok, value, np.nan)
         # not monotone, but no finite step (an infinite full-data estimate): refit
         refit = np.flatnonzero(ok & (u_pos < -1e-9) & (u_neg > 1e-9) & ~np.isfinite(step))
