@@ -137,7 +137,10 @@ def report(result: dict) -> str:
         ratios = [f"{totals[str(n)] / totals['52']:.1f} times at n = {n:,}"
                   for n in result["sizes"] if n != 52 and str(n) in totals]
         if ratios:
-            lines += ["", "All notebooks together, against n = 52: " + "; ".join(ratios) + "."]
+            lines += ["", "All notebooks together, against n = 52: " + "; ".join(ratios) + ". "
+                      "On a machine shared with other jobs the load changes during a run, so "
+                      "a ratio near or below 1 means the sizes cost about the same (kernel "
+                      "start and imports dominate), not that a larger cohort is faster."]
     failed = [f"{name} at n = {int(n):,} ({r['status'].split(':')[0]})"
               for name, per in result["notebooks"].items() for n, r in per.items()
               if isinstance(r, dict) and r.get("status", "ok") != "ok"]
@@ -203,7 +206,9 @@ def main() -> None:
             summarise(result)
             slim = strip_cells(result)
             final.write_text(json.dumps(slim, indent=1) + "\n")
-            (RESULTS / "bench_book.md").write_text(report(slim))
+            result = slim
+        (RESULTS / "bench_book.md").write_text(report(result))
+        partial.unlink(missing_ok=True)
         quote(report(result))
         return
 
