@@ -9,6 +9,7 @@ definitions as R's ``maxstat.test(..., smethod = "LogRank")``.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -300,7 +301,9 @@ def maxstat(
     permutes the scores ``n_permutations`` times (conditional Monte Carlo, as R's
     ``condMC``) and counts maxima strictly greater than M (R's rule; a relative
     tolerance of 1e-10 keeps rounding noise from counting as "greater"). The
-    permutations are drawn and evaluated in chunks as one matrix operation.
+    permutations are drawn and evaluated in chunks as one matrix operation, O(n) per
+    permutation. Results are remembered by their inputs (a second call with the same
+    data and settings returns the first result).
 
     References
     ----------
@@ -322,6 +325,23 @@ def maxstat(
     n = t.size
     if n < 3:
         raise ValueError("maxstat needs at least three observations")
+    digest = hashlib.sha256(b"".join(a.tobytes() for a in (t, e, x))).hexdigest()
+    key = (digest, float(min_prop), float(max_prop), int(n_permutations), seed)
+    if key not in _MAXSTAT_CACHE:
+        if len(_MAXSTAT_CACHE) >= 64:
+            _MAXSTAT_CACHE.pop(next(iter(_MAXSTAT_CACHE)))
+        _MAXSTAT_CACHE[key] = _maxstat(t, e, x, min_prop, max_prop, n_permutations, seed)
+    return _MAXSTAT_CACHE[key]
+
+
+#: maxstat results by their inputs: the explorers' precomputation asks for the same
+#: permutation p-values twice (a page's numbers and its explorer).
+_MAXSTAT_CACHE: dict = {}
+
+
+def _maxstat(t: np.ndarray, e: np.ndarray, x: np.ndarray, min_prop: float, max_prop: float,
+             n_permutations: int, seed: int) -> MaxstatResult:
+    n = t.size
     a = logrank_scores(t, e)
     order = np.argsort(x, kind="stable")
     xs, y = x[order], a[order]

@@ -212,7 +212,7 @@ class Exploration:
         """One plain-text paragraph with the numbers (what the widgets show)."""
         lines = [self.title]
         for row in self.groups.itertuples():
-            lines.append(f"  {row.label}: n = {row.n}, events = {row.events}, "
+            lines.append(f"  {row.label}: n = {row.n:,}, events = {row.events:,}, "
                          f"median {format_median(row.median, row.median_lower, row.median_upper)}")
         lines.append("  " + (self.note.replace("\n", "; ") or "no test"))
         if self.message:
@@ -274,6 +274,8 @@ class _Inputs:
     times: dict[str, np.ndarray]
     events: dict[str, np.ndarray]
     n: int
+    # explore() results already computed on this cohort, by their choices
+    results: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 _CACHE: dict[int, tuple[weakref.ref, _Inputs]] = {}
@@ -420,7 +422,9 @@ def explore(
     Notes
     -----
     Groups are coded 0 (marker-negative) and 1 (marker-positive), so the hazard ratio is
-    positive vs negative. The landmark analysis follows Anderson, Cain & Gelber (1983):
+    positive vs negative. Results are remembered per cohort object (the same choices
+    give the same, read-only result without recomputing), so the explorers'
+    precomputation and a notebook asking for the same choices pay once. The landmark analysis follows Anderson, Cain & Gelber (1983):
     conditioning on being event-free at the landmark avoids the guarantee-time bias of
     comparing groups defined by a draw some patients did not live to have. Each patient
     is timed from their own first follow-up draw (time = endpoint days - day of that
@@ -460,6 +464,25 @@ def explore(
                          f"(or '>=N', '>=P%'); {err}") from None
     rule_name = _rule_name(rule)
     inp = _inputs(cohort)
+    key = (threshold, timepoint, rule_name, endpoint, grouping)
+    hit = inp.results.get(key)
+    if hit is not None:
+        return hit
+    result = _explore(cohort, inp, threshold, timepoint, rule, rule_name, endpoint, grouping)
+    if len(inp.results) >= _MAX_CACHED:
+        inp.results.pop(next(iter(inp.results)))
+    inp.results[key] = result
+    return result
+
+
+#: explore() results kept per cohort (the explorers' precomputation asks for the same
+#: choices more than once; a result is a few kB plus its curves).
+_MAX_CACHED = 1024
+
+
+def _explore(cohort: Any, inp: _Inputs, threshold: int, timepoint: str, rule: HER2Rule,
+             rule_name: str, endpoint: str, grouping: str) -> Exploration:
+    """The computation of :func:`explore` (its arguments already checked)."""
     synthetic = bool(getattr(cohort, "synthetic", False))
     endpoint_label = ENDPOINT_CHOICES[endpoint]
 
@@ -586,14 +609,14 @@ def _caption(endpoint_label: str, phrase: str, timepoint: str, n: int, n_exclude
              n_not_at_risk: int, p: float, df: int, hr: float, lo: float, hi: float,
              synthetic: bool, k: int) -> str:
     text = (f"Kaplan-Meier estimates of {endpoint_label.lower()} by {phrase}, with 95% "
-            f"confidence bands, censoring marks and numbers at risk; {n} patients analysed")
+            f"confidence bands, censoring marks and numbers at risk; {n:,} patients analysed")
     if n_excluded:
         what = "any draw" if timepoint == "any" else (
             "both draws" if timepoint == "change" else
             "a baseline draw" if timepoint == "baseline" else "a first follow-up draw")
-        text += f", {n_excluded} without {what} left out"
+        text += f", {n_excluded:,} without {what} left out"
     if n_not_at_risk:
-        text += f", {n_not_at_risk} with the event or censored before their first follow-up draw left out"
+        text += f", {n_not_at_risk:,} with the event or censored before their first follow-up draw left out"
     text += "."
     if np.isfinite(p):
         text += f" Log-rank p = {format_p(p)}" + (f" ({df} df)" if df > 1 else "")

@@ -197,7 +197,7 @@ def plot_km(
         t = np.concatenate([[0.0], table["time"].to_numpy()])
         s = np.concatenate([[1.0], table["survival"].to_numpy()])
         label = labels.get(g, str(g)) if group is not None else labels.get(g, "All patients")
-        ax.step(t, s, where="post", color=colour, lw=1.8, label=f"{label} (n={mask.sum()})")
+        ax.step(t, s, where="post", color=colour, lw=1.8, label=f"{label} (n={mask.sum():,})")
         if ci:
             lo = np.concatenate([[1.0], table["ci_lower"].to_numpy()])
             hi = np.concatenate([[1.0], table["ci_upper"].to_numpy()])
@@ -255,7 +255,7 @@ def _draw_risk_table(ax: Axes, table: pd.DataFrame, order, labels, times) -> Non
                     va="center", fontsize=8)
             for t in times:
                 value = sub[column].get(t, np.nan) if t in sub.index else np.nan
-                text = "" if pd.isna(value) else f"{int(value)}"
+                text = "" if pd.isna(value) else f"{int(value):,}"
                 ax.text(t, 0.0, text, transform=at(values_tf, line), ha="center",
                         va="center", fontsize=8, color=colour)
             line += 1
@@ -296,7 +296,7 @@ def plot_ctc_distribution(
         hist, _ = np.histogram(values, bins=edges)
         ax.bar(
             centres + (k - (len(timepoints) - 1) / 2) * width, hist, width=width,
-            color=PALETTE[k], label=f"{tp.replace('_', ' ')} (n={len(values)})",
+            color=PALETTE[k], label=f"{tp.replace('_', ' ')} (n={len(values):,})",
         )
     names = ["0", "1", "2", "3-4"] + [
         f"{int(np.ceil(lo))}-{int(np.floor(hi))}" for lo, hi in zip(edges[4:-1], edges[5:], strict=True)

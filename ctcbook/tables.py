@@ -171,7 +171,7 @@ def format_hr(hr: float, lower: float, upper: float) -> str:
 
 
 def _n_pct(k: int, n: int) -> str:
-    return f"{k} ({100.0 * k / n:.0f}%)" if n else "0"
+    return f"{k:,} ({100.0 * k / n:.0f}%)" if n else "0"
 
 
 def _median_range(x: pd.Series) -> str:
@@ -245,7 +245,7 @@ def table1(
         column's patients; continuous rows are "median (min-max)". All cells are strings.
     """
     rows = _table1_rows(table, threshold)
-    out = pd.DataFrame(rows, columns=["Characteristic", "Level", f"All patients (n = {len(table)})"])
+    out = pd.DataFrame(rows, columns=["Characteristic", "Level", f"All patients (n = {len(table):,})"])
     if by is not None:
         labels = dict(labels or {})
         values = table[by]
@@ -255,7 +255,7 @@ def table1(
         for value, mask in groups:
             name = missing_label if value is None else labels.get(value, str(value))
             sub = _table1_rows(table.loc[mask], threshold)
-            out[f"{name} (n = {int(mask.sum())})"] = [r[2] for r in sub]
+            out[f"{name} (n = {int(mask.sum()):,})"] = [r[2] for r in sub]
     # show each characteristic's name once (on its first row)
     first = ~out["Characteristic"].duplicated()
     out.loc[~first, "Characteristic"] = ""
@@ -759,7 +759,7 @@ def comparison_table(comparisons: Mapping[str, SurvivalComparison]) -> pd.DataFr
         rows.append({
             "Comparison": name,
             "Endpoint": c.endpoint.upper(),
-            "Patients (events)": " / ".join(f"{int(r.n)} ({int(r.events)})" for r in g.itertuples()),
+            "Patients (events)": " / ".join(f"{int(r.n):,} ({int(r.events):,})" for r in g.itertuples()),
             "Median, months": " / ".join(med(x) for x in g["median_months"]),
             "Log-rank p": format_p(c.logrank_p),
             "HR (95% CI)": format_hr(c.hr, c.hr_lower, c.hr_upper),

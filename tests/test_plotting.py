@@ -64,3 +64,17 @@ def test_plot_km_risk_table_lines_up_with_ticks():
     texts = [t.get_text() for t in ax.texts]
     assert texts.count("At risk") == 2 and "low" in texts and "high" in texts
     assert "4" in texts  # at risk at time 0 in each group
+
+
+def test_plot_km_large_groups_use_thousands_separators():
+    """A registry-size cohort: legend and risk table read "1,200", not "1200"."""
+    rng = np.random.default_rng(3)
+    group = np.r_[np.zeros(1200, int), np.ones(1500, int)]
+    time = np.ceil(rng.exponential(400, group.size))
+    event = (rng.random(group.size) < 0.7).astype(int)
+    ax = cb.plot_km(time, event, group, order=[0, 1], labels={0: "low", 1: "high"})
+    texts = [t.get_text() for t in ax.texts]
+    assert "1,200" in texts and "1,500" in texts  # at risk at time 0
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["low (n=1,200)", "high (n=1,500)"]
+    plt.close(ax.figure)

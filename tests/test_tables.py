@@ -306,3 +306,16 @@ def test_whole_numbers_shows_counts_without_decimal_point():
     text = html_table(out).html
     assert "<td>13</td>" in text and "<td>0</td>" in text and "13.0" not in text
     assert "<td>0.5</td>" in text
+
+
+def test_table1_large_cohort_uses_thousands_separators():
+    """Headers and counts of a 2,500-patient cohort read "2,500", not "2500"."""
+    table = cb.patient_table(cb.simulate_cohort(2500, seed=4))
+    t1 = cb.table1(table, by="her2_pos_first_follow_up")
+    assert "All patients (n = 2,500)" in t1.columns
+    group_headers = [c for c in t1.columns if c.endswith(")") and "n = " in c]
+    sizes = [int(c.rsplit("n = ", 1)[1].rstrip(")").replace(",", "")) for c in group_headers[1:]]
+    assert sum(sizes) == 2500
+    big = [c for c in t1[t1.columns[2]] if isinstance(c, str) and "(" in c
+           and int(c.split(" ")[0].replace(",", "")) >= 1000]
+    assert big and all("," in c.split(" ")[0] for c in big)
