@@ -121,6 +121,15 @@ def test_exercise_continuous_marker_naive_error_is_inflated():
     assert s["p_permutation"] < 0.05 + 3.5 * math.sqrt(0.05 * 0.95 / 300)
 
 
+def _small_sweep() -> pd.DataFrame:
+    """A seeded sweep of 50 patients, 20 of them with no CTCs (thresholds 1 to ~300)."""
+    from ctcbook.cutpoints import logrank_sweep
+
+    rng = np.random.default_rng(2)
+    marker = np.concatenate([np.zeros(20), rng.integers(1, 300, 30)]).astype(float)
+    return logrank_sweep(rng.exponential(100, 50), rng.random(50) < 0.8, marker)
+
+
 def test_cutpoint_sweep_axis_starts_at_the_smallest_threshold():
     """Thresholds are counts >= 1: no negative half of a symlog axis, plain tick labels."""
     import matplotlib
@@ -128,12 +137,9 @@ def test_cutpoint_sweep_axis_starts_at_the_smallest_threshold():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ctcbook.cutpoints import logrank_sweep
     from ctcbook.studies import plot_cutpoint_sweep
 
-    rng = np.random.default_rng(2)
-    marker = np.concatenate([np.zeros(20), rng.integers(1, 300, 30)]).astype(float)
-    sweep = logrank_sweep(rng.exponential(100, 50), rng.random(50) < 0.8, marker)
+    sweep = _small_sweep()
     axes = plot_cutpoint_sweep(sweep, best=8.0, paper_cut=5)
     try:
         ax = axes[-1]
@@ -169,12 +175,10 @@ def test_cutpoint_sweep_p_axis_comes_from_the_data_and_reads_as_numbers():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ctcbook.cutpoints import logrank_sweep, maxstat_candidates
+    from ctcbook.cutpoints import maxstat_candidates
     from ctcbook.studies import plot_cutpoint_sweep
 
-    rng = np.random.default_rng(2)
-    marker = np.concatenate([np.zeros(20), rng.integers(1, 300, 30)]).astype(float)
-    sweep = logrank_sweep(rng.exponential(100, 50), rng.random(50) < 0.8, marker)
+    sweep = _small_sweep()
     axes = plot_cutpoint_sweep(sweep, best=8.0, paper_cut=5)
     try:
         ax = axes[1]
