@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 import ctcbook as cb
-from ctcbook.cohort import SHIPPED
-from ctcbook.exploration import explore
-from ctcbook.widgets import explorer_widget
+from ctcbook.cohort.io import SHIPPED
+from ctcbook.explorers.core import explore
+from ctcbook.explorers.widgets import explorer_widget
 
 PARTS = ["explore", "artists", "render", "png", "widgets", "total"]
 

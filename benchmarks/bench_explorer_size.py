@@ -20,8 +20,8 @@ import platform
 import time
 
 import ctcbook as cb
-from ctcbook.cohort import SHIPPED
-from ctcbook.static_explorer import explorer_data, explorer_html
+from ctcbook.cohort.io import SHIPPED
+from ctcbook.explorers.static import explorer_data, explorer_html
 
 
 def measure(cohort, kind: str, full: bool) -> dict:

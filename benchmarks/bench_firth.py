@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _timing import best_of  # noqa: E402
 
-from ctcbook.firth import cox_firth  # noqa: E402
+from ctcbook.stats.firth import cox_firth  # noqa: E402
 
 
 def main() -> None:

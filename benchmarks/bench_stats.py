@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from lifelines import CoxPHFitter, KaplanMeierFitter  # noqa: E402
 from lifelines.statistics import logrank_test  # noqa: E402
 
-from ctcbook.cutpoints import logrank_sweep, maxstat  # noqa: E402
-from ctcbook.survival import cox, kaplan_meier, logrank  # noqa: E402
+from ctcbook.stats.cutpoints import logrank_sweep, maxstat  # noqa: E402
+from ctcbook.stats.survival import cox, kaplan_meier, logrank  # noqa: E402
 
 
 def median_time(fn: Callable[[], object], repeat: int, min_time: float = 0.05) -> float:

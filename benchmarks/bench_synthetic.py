@@ -4,8 +4,8 @@ Run from the repository root: ``.venv/bin/python benchmarks/bench_synthetic.py``
 (about 20 s). Prints the median of 3 runs of ``simulate_cohort(n, seed=1)`` for growing n
 (CPU time and wall time, so a busy machine shows as the gap between them), and the
 time to rebuild the shipped cohort from its recorded calibration (``shipped_cohort()``,
-which is what ``python -m ctcbook.synthetic --out data`` does before writing the files).
-The calibration search itself (``python -m ctcbook.synthetic --calibrate``) is not run
+which is what ``python -m ctcbook.simulation.synthetic --out data`` does before writing the files).
+The calibration search itself (``python -m ctcbook.simulation.synthetic --calibrate``) is not run
 here: it takes about 30 s of CPU.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from ctcbook import synthetic
+from ctcbook.simulation import synthetic
 
 
 def _timed(fn, repeats: int = 3) -> tuple[float, float]:

@@ -8,23 +8,20 @@ The package is importable without Jupyter. Its public names are loaded lazily, s
 ``import ctcbook`` is fast and a module's heavy dependencies (lifelines, matplotlib,
 ipywidgets) are imported only when one of its names is first used.
 
-Modules
--------
-cohort       the cohort format, the validating loader and the writer
-convert      one-row-per-patient spreadsheets to and from the cohort format
-synthetic    the seeded generator of synthetic cohorts and its calibration
-markers      CTC-positive and HER2-positive-CTC rules, the one-row-per-patient table
-survival     Kaplan-Meier, risk tables, log-rank tests, Cox models
-cutpoints    vectorised log-rank sweeps and maximally selected log-rank statistics
-timevarying  landmark analyses and Cox models with a time-varying marker
-plotting     the book's figure style, Kaplan-Meier plots with risk tables, forest plots
-exploration  one computation behind the explorers (``ctcbook.explore``) (Jupyter widgets and static HTML)
-widgets      the ipywidgets front end (imports ipywidgets)
-paper        the published numbers and the scorecard
-studies      simulation studies (best-cutpoint type I error, guarantee time, power)
-resampling   bootstrap intervals, permutation log-rank, leave-one-out sensitivity
-power        Schoenfeld's events and sample size
-modelcheck   proportional-hazards tests, RMST, multiplicity, EPV, added value, Simon-Makuch
+Layers
+------
+Each layer imports only from the layers above it in this list
+(``tests/test_layers.py`` checks it).
+
+cohort       the cohort format, loader and writer (``io``), spreadsheets (``convert``),
+             the paper's numbers and choices (``paper``), CTC and HER2 rules (``rules``)
+stats        survival analyses (``survival``, ``timevarying``, ``firth``), cutpoints,
+             resampling, model checks, power, agreement; one private vectorised engine
+report       the book's tables, figures, scorecard and glue helpers
+simulation   the seeded synthetic cohort and the simulation studies
+explorers    one computation behind the explorers (``core``), the kernel-free HTML
+             explorers (``static``) and the ipywidgets front end (``widgets``)
+publish      the book's Sphinx extension, PDFs and the class kit
 """
 
 from __future__ import annotations
@@ -37,96 +34,102 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _API: dict[str, str] = {
     # cohort
-    "Cohort": "cohort",
-    "CohortError": "cohort",
-    "load_cohort": "cohort",
-    "validate_cohort": "cohort",
-    "write_cohort": "cohort",
-    "cohort_path": "cohort",
-    "Problem": "cohort",
-    "from_wide": "convert",
-    "to_wide": "convert",
+    "Cohort": "cohort.io",
+    "CohortError": "cohort.io",
+    "load_cohort": "cohort.io",
+    "validate_cohort": "cohort.io",
+    "write_cohort": "cohort.io",
+    "cohort_path": "cohort.io",
+    "Problem": "cohort.io",
+    "from_wide": "cohort.convert",
+    "to_wide": "cohort.convert",
     # markers
-    "HER2Rule": "markers",
-    "patient_table": "markers",
-    "ctc_positive": "markers",
-    "her2_positive_ctc": "markers",
+    "HER2Rule": "cohort.rules",
+    "patient_table": "cohort.rules",
+    "ctc_positive": "cohort.rules",
+    "her2_positive_ctc": "cohort.rules",
     # survival
-    "kaplan_meier": "survival",
-    "median_survival": "survival",
-    "km_quantile": "survival",
-    "cox_firth": "firth",
-    "hazard_ratio_intervals": "firth",
-    "round_hr": "firth",
-    "risk_table": "survival",
-    "logrank": "survival",
-    "cox": "survival",
-    "ModelError": "survival",
+    "kaplan_meier": "stats.survival",
+    "median_survival": "stats.survival",
+    "km_quantile": "stats.survival",
+    "cox_firth": "stats.firth",
+    "hazard_ratio_intervals": "stats.firth",
+    "round_hr": "stats.firth",
+    "risk_table": "stats.survival",
+    "logrank": "stats.survival",
+    "cox": "stats.survival",
+    "ModelError": "stats.survival",
     # cutpoints
-    "logrank_sweep": "cutpoints",
-    "maxstat": "cutpoints",
-    "best_cutpoints": "cutpoints",
+    "logrank_sweep": "stats.cutpoints",
+    "maxstat": "stats.cutpoints",
+    "best_cutpoints": "stats.cutpoints",
     # time-varying
-    "landmark": "timevarying",
-    "cox_time_varying": "timevarying",
-    "compare_timepoint_analyses": "timevarying",
+    "landmark": "stats.timevarying",
+    "cox_time_varying": "stats.timevarying",
+    "compare_timepoint_analyses": "stats.timevarying",
     # plotting
-    "style": "plotting",
-    "plot_km": "plotting",
-    "plot_ctc_distribution": "plotting",
-    "PALETTE": "plotting",
-    "plot_forest": "plotting",
+    "style": "report.figures",
+    "plot_km": "report.figures",
+    "plot_ctc_distribution": "report.figures",
+    "PALETTE": "report.figures",
+    "plot_forest": "report.figures",
     # tables (Table 1, result tables, agreement)
-    "html_table": "tables",
-    "whole_numbers": "tables",
-    "format_p": "tables",
-    "format_hr": "tables",
-    "table1": "tables",
-    "follow_up": "tables",
-    "cohen_kappa": "tables",
-    "kappa_max": "tables",
-    "her2_concordance": "tables",
-    "compare_survival": "tables",
-    "cox_table": "tables",
-    "format_cox_table": "tables",
+    "html_table": "report.tables",
+    "whole_numbers": "cohort.io",
+    "format_p": "cohort.paper",
+    "DAYS_PER_MONTH": "cohort.paper",
+    "COVARIATE_LABELS": "cohort.paper",
+    "MULTIVARIATE_COVARIATES": "cohort.paper",
+    "published": "cohort.paper",
+    "ctc_change_labels": "cohort.rules",
+    "comparison_table": "report.tables",
+    "format_hr": "cohort.paper",
+    "table1": "report.tables",
+    "follow_up": "stats.compare",
+    "cohen_kappa": "stats.agreement",
+    "kappa_max": "stats.agreement",
+    "her2_concordance": "stats.agreement",
+    "compare_survival": "stats.compare",
+    "cox_table": "stats.compare",
+    "format_cox_table": "report.tables",
     # scorecard (published numbers beside the book's)
-    "compute_scorecard": "scorecard",
-    "scorecard_counts": "scorecard",
-    "scorecard_html": "scorecard",
+    "compute_scorecard": "report.scorecard",
+    "scorecard_counts": "report.scorecard",
+    "scorecard_html": "report.scorecard",
     # synthetic
-    "simulate_cohort": "synthetic",
+    "simulate_cohort": "simulation.synthetic",
     # simulation studies, resampling, power (Beyond the paper)
-    "cutpoint_type1_error": "studies",
-    "guarantee_time_study": "studies",
-    "simulate_power": "studies",
-    "run_batches": "studies",
-    "summary_table": "studies",
-    "bootstrap": "resampling",
-    "permutation_logrank": "resampling",
-    "sensitivity": "resampling",
-    "stability": "resampling",
-    "stability_summary": "resampling",
-    "schoenfeld_events": "power",
-    "schoenfeld_power": "power",
-    "event_probability": "power",
-    "sample_size": "power",
-    "sample_size_table": "power",
+    "cutpoint_type1_error": "simulation.studies",
+    "guarantee_time_study": "simulation.studies",
+    "simulate_power": "simulation.studies",
+    "run_batches": "simulation.studies",
+    "summary_table": "simulation.studies",
+    "bootstrap": "stats.resampling",
+    "permutation_logrank": "stats.resampling",
+    "sensitivity": "stats.resampling",
+    "stability": "stats.resampling",
+    "stability_summary": "stats.resampling",
+    "schoenfeld_events": "stats.power",
+    "schoenfeld_power": "stats.power",
+    "event_probability": "stats.power",
+    "sample_size": "stats.power",
+    "sample_size_table": "stats.power",
     # model checks (Do the models hold?)
-    "ph_test": "modelcheck",
-    "ph_table": "modelcheck",
-    "book_cox_models": "modelcheck",
-    "rmst_difference": "modelcheck",
-    "adjust_pvalues": "modelcheck",
-    "results_tests": "modelcheck",
-    "events_per_variable": "modelcheck",
-    "collinearity": "modelcheck",
-    "added_value": "modelcheck",
-    "simon_makuch": "modelcheck",
+    "ph_test": "stats.modelcheck",
+    "ph_table": "stats.modelcheck",
+    "book_cox_models": "stats.modelcheck",
+    "rmst_difference": "stats.modelcheck",
+    "adjust_pvalues": "stats.modelcheck",
+    "results_tests": "stats.modelcheck",
+    "events_per_variable": "stats.modelcheck",
+    "collinearity": "stats.modelcheck",
+    "added_value": "stats.modelcheck",
+    "simon_makuch": "stats.modelcheck",
     # explorers
-    "explore": "exploration",
-    "Exploration": "exploration",
-    "explorer_widget": "widgets",
-    "explorer_html": "static_explorer",
+    "explore": "explorers.core",
+    "Exploration": "explorers.core",
+    "explorer_widget": "explorers.widgets",
+    "explorer_html": "explorers.static",
 }
 
 __all__ = sorted(_API) + ["__version__"]

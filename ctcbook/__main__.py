@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .cohort import CohortError, cohort_path, format_problems, load_cohort, write_cohort
+from ctcbook.cohort.io import CohortError, cohort_path, format_problems, load_cohort, write_cohort
 
 PROG = "ctcbook"
 
@@ -102,7 +102,7 @@ def _simulate(args: argparse.Namespace) -> int:
     out = Path(args.out)
     _check_out(out, args.force)
     try:
-        from .synthetic import simulate_cohort
+        from ctcbook.simulation.synthetic import simulate_cohort
     except ImportError as exc:
         raise _Failure(f"the synthetic cohort generator is not available ({exc})") from None
     try:
@@ -115,7 +115,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _convert(args: argparse.Namespace) -> int:
-    from .convert import from_wide
+    from ctcbook.cohort.convert import from_wide
 
     out = Path(args.out)
     _check_out(out, args.force)
@@ -133,7 +133,7 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _pdf(args: argparse.Namespace) -> int:
-    from . import printing
+    from ctcbook.publish import printing
 
     book = Path(args.book)
     try:
@@ -158,7 +158,7 @@ def _pdf(args: argparse.Namespace) -> int:
 
 
 def _class(args: argparse.Namespace) -> int:
-    from . import classkit, printing
+    from ctcbook.publish import classkit, printing
 
     try:
         kit = classkit.make_class_kit(args.roster, args.out, book=args.book, pdf=not args.no_pdf,

@@ -18,11 +18,11 @@ import pandas as pd
 import pytest
 from nbclient import NotebookClient
 
-from ctcbook import classkit
 from ctcbook.__main__ import main
-from ctcbook.classkit import EXERCISES, ClassKitError, answer_key, read_roster, student_seed
-from ctcbook.cohort import load_cohort
-from ctcbook.synthetic import simulate_cohort
+from ctcbook.cohort.io import load_cohort
+from ctcbook.publish import classkit
+from ctcbook.publish.classkit import EXERCISES, ClassKitError, answer_key, read_roster, student_seed
+from ctcbook.simulation.synthetic import simulate_cohort
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -129,9 +129,9 @@ def test_new_checks_keys_match_a_direct_computation():
     from lifelines import CoxPHFitter
     from scipy import stats
 
-    from ctcbook.firth import cox_firth, round_hr
-    from ctcbook.markers import patient_table
-    from ctcbook.tables import format_p
+    from ctcbook.cohort.rules import patient_table
+    from ctcbook.report.tables import format_p
+    from ctcbook.stats.firth import cox_firth, round_hr
 
     cohort = simulate_cohort(n=52, seed=student_seed("s003"))
     key = key_of(cohort)
@@ -183,7 +183,7 @@ def glued(path: Path) -> dict[str, str]:
 def test_key_equals_what_the_book_computes_on_the_students_cohort(tmp_path, monkeypatch):
     student = "s002"
     folder = tmp_path / "cohort"
-    from ctcbook.cohort import write_cohort
+    from ctcbook.cohort.io import write_cohort
 
     write_cohort(simulate_cohort(n=52, seed=student_seed(student)), folder)
     cohort = load_cohort(folder)
@@ -259,7 +259,7 @@ def test_class_command_writes_cohorts_keys_and_pdfs(tmp_path, capsys):
 
 def test_key_carries_the_exercise_numbers_of_the_built_book(tmp_path):
     """Numbers are read from the built pages (sphinx-exercise's caption) and shown in the key."""
-    from ctcbook.classkit import answer_key_html, exercise_numbers
+    from ctcbook.publish.classkit import answer_key_html, exercise_numbers
 
     page = tmp_path / "notebooks" / "04.html"
     page.parent.mkdir()

@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 
 from ctcbook.__main__ import main
-from ctcbook.cohort import DATA_ENV, Cohort, load_cohort
-from ctcbook.convert import to_wide
+from ctcbook.cohort.convert import to_wide
+from ctcbook.cohort.io import DATA_ENV, Cohort, load_cohort
 
 GOOD = Path(__file__).parent / "bad_cohorts" / "good"
-HAVE_SYNTHETIC = importlib.util.find_spec("ctcbook.synthetic") is not None
+HAVE_SYNTHETIC = importlib.util.find_spec("ctcbook.simulation.synthetic") is not None
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -124,7 +124,7 @@ def test_python_dash_m_runs_without_traceback(tmp_path):
 
 @pytest.fixture
 def stand_in(monkeypatch):
-    """A stand-in ``ctcbook.synthetic`` returning the fixture cohort (records its calls)."""
+    """A stand-in ``ctcbook.simulation.synthetic`` returning the fixture cohort (records its calls)."""
     calls = []
 
     def simulate_cohort(n=52, seed=0):
@@ -133,9 +133,9 @@ def stand_in(monkeypatch):
         return Cohort(c.patients, c.ctc, source=f"simulated (seed={seed})", synthetic=True,
                       metadata={"seed": seed, "n": n})
 
-    module = types.ModuleType("ctcbook.synthetic")
+    module = types.ModuleType("ctcbook.simulation.synthetic")
     module.simulate_cohort = simulate_cohort
-    monkeypatch.setitem(sys.modules, "ctcbook.synthetic", module)
+    monkeypatch.setitem(sys.modules, "ctcbook.simulation.synthetic", module)
     return calls
 
 
@@ -182,15 +182,15 @@ def test_simulate_reports_an_invalid_generated_cohort(capsys, tmp_path, monkeypa
         ctc.loc[0, "her2_positive_ctc"] = 99
         return Cohort(c.patients, ctc, synthetic=True)
 
-    module = types.ModuleType("ctcbook.synthetic")
+    module = types.ModuleType("ctcbook.simulation.synthetic")
     module.simulate_cohort = simulate_cohort
-    monkeypatch.setitem(sys.modules, "ctcbook.synthetic", module)
+    monkeypatch.setitem(sys.modules, "ctcbook.simulation.synthetic", module)
     code, _, err = run(capsys, "simulate", "--out", str(tmp_path / "bad"))
     assert code == 1 and "the written cohort is not valid" in err
     assert "ctc.csv, row 2 (patient P01), column her2_positive_ctc" in err
 
 
-@pytest.mark.skipif(not HAVE_SYNTHETIC, reason="ctcbook.synthetic is not written yet")
+@pytest.mark.skipif(not HAVE_SYNTHETIC, reason="ctcbook.simulation.synthetic is not written yet")
 def test_simulate_end_to_end_with_the_real_generator(capsys, tmp_path):
     out_dir = tmp_path / "c7"
     code, out, err = run(capsys, "simulate", "--n", "52", "--seed", "7", "--out", str(out_dir))

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ctcbook.cohort import (
+from ctcbook.cohort.io import (
     CTC_COLUMNS,
     DATA_ENV,
     PATIENT_COLUMNS,
@@ -688,7 +688,7 @@ def test_fuzz_cell_replacements(file, row, col, cell):
 
 
 def test_data_readme_documents_the_format():
-    from ctcbook.cohort import CATEGORIES, TIMEPOINTS
+    from ctcbook.cohort.io import CATEGORIES, TIMEPOINTS
 
     text = (Path(__file__).parents[1] / "data" / "README.md").read_text(encoding="utf-8")
     for column in PATIENT_COLUMNS + CTC_COLUMNS:

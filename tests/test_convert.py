@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ctcbook.cohort import CTC_COLUMNS, CohortError, load_cohort
-from ctcbook.convert import from_wide, to_wide, wide_columns
+from ctcbook.cohort.convert import from_wide, to_wide, wide_columns
+from ctcbook.cohort.io import CTC_COLUMNS, CohortError, load_cohort
 
 GOOD = Path(__file__).parent / "bad_cohorts" / "good"
 

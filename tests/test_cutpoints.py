@@ -1,4 +1,4 @@
-"""Tests of ctcbook.cutpoints against lifelines and R maxstat's published output."""
+"""Tests of ctcbook.stats.cutpoints against lifelines and R maxstat's published output."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from lifelines import NelsonAalenFitter
 from lifelines.statistics import logrank_test
 
-from ctcbook.cutpoints import _p_lausen92, _p_lausen94, logrank_scores, logrank_sweep, maxstat
-from ctcbook.survival import logrank
+from ctcbook.stats.cutpoints import _p_lausen92, _p_lausen94, logrank_scores, logrank_sweep, maxstat
+from ctcbook.stats.survival import logrank
 
 DATA = Path(__file__).parent / "data"
 
@@ -198,7 +198,7 @@ def test_best_cutpoints_equals_direct_calls():
     """best_cutpoints is maxstat + logrank_sweep per marker; compare with direct calls."""
     from scipy import stats
 
-    from ctcbook.cutpoints import best_cutpoints
+    from ctcbook.stats.cutpoints import best_cutpoints
 
     rng = np.random.default_rng(3)
     n = 60
@@ -231,7 +231,7 @@ def test_best_cutpoints_equals_direct_calls():
 
 
 def test_best_cutpoints_marker_without_candidates_gives_a_note():
-    from ctcbook.cutpoints import best_cutpoints
+    from ctcbook.stats.cutpoints import best_cutpoints
 
     table = pd.DataFrame({"t": [5.0, 8, 3, 9, 4, 7, 6, 2, 1, 10], "e": [1, 0, 1, 1, 0, 1, 1, 0, 1, 1],
                           "flat": [0.0] * 10, "ok": np.arange(10.0)})
@@ -250,8 +250,8 @@ def test_best_cutpoints_one_candidate_says_no_search():
     differs from the log-rank p (hypergeometric variance) although the numerator, O - E,
     is the same: checked here from the two variances computed by hand.
     """
-    from ctcbook.cutpoints import best_cutpoints, logrank_scores
-    from ctcbook.survival import logrank
+    from ctcbook.stats.cutpoints import best_cutpoints, logrank_scores
+    from ctcbook.stats.survival import logrank
 
     rng = np.random.default_rng(8)
     n = 40

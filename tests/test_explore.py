@@ -1,4 +1,4 @@
-"""ctcbook.exploration (ctcbook.explore): the one computation behind the explorers.
+"""ctcbook.explorers.core (ctcbook.explore): the one computation behind the explorers.
 
 Reference values: direct calls of ``survival.logrank``, ``survival.cox`` and
 ``survival.median_survival`` on the same patients; the shipped cohort's 6 vs 43 patients
@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 import ctcbook as cb
-from ctcbook.cohort import SHIPPED, Cohort
-from ctcbook.exploration import (
+from ctcbook.cohort.io import SHIPPED, Cohort
+from ctcbook.explorers.core import (
     ENDPOINT_CHOICES,
     GROUPING_CHOICES,
     HER2_RULE_CHOICES,
@@ -25,8 +25,8 @@ from ctcbook.exploration import (
     Exploration,
     explore,
 )
-from ctcbook.plotting import DAYS_PER_MONTH
-from ctcbook.survival import cox, logrank, median_survival
+from ctcbook.report.figures import DAYS_PER_MONTH
+from ctcbook.stats.survival import cox, logrank, median_survival
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +200,7 @@ def test_curves_and_risk_table(shipped):
 
 
 def test_public_name_works_after_submodule_import(shipped):
-    import ctcbook.exploration  # noqa: F401 - the module is not named like the function
+    import ctcbook.explorers.core  # noqa: F401 - the module is not named like the function
 
     assert cb.explore(shipped).p_value == explore(shipped).p_value
 
@@ -216,9 +216,9 @@ def test_figure_is_lazy_and_not_pyplot(shipped):
 
 
 def test_explore_docstring_has_no_stale_note():
-    """help(cb.explore) once said ctcbook.timevarying "was not available"; it is."""
+    """help(cb.explore) once said ctcbook.stats.timevarying "was not available"; it is."""
     import ctcbook as cb
 
     doc = cb.explore.__doc__
     assert "was not available" not in doc
-    assert "ctcbook.timevarying.landmark" in doc
+    assert "ctcbook.stats.timevarying.landmark" in doc

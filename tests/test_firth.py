@@ -1,4 +1,4 @@
-"""Tests of ctcbook.firth: Firth-penalised Cox regression and profile-likelihood intervals.
+"""Tests of ctcbook.stats.firth: Firth-penalised Cox regression and profile-likelihood intervals.
 
 Reference values:
 
@@ -29,8 +29,8 @@ import pytest
 from lifelines import CoxPHFitter
 from scipy import optimize, stats
 
-from ctcbook.firth import cox_firth, cox_profile_ci, penalised_loglik
-from ctcbook.survival import ModelError
+from ctcbook.stats.firth import cox_firth, cox_profile_ci, penalised_loglik
+from ctcbook.stats.survival import ModelError
 
 DATA = Path(__file__).parent / "data"
 TIGHT = {"precision": 1e-12, "r_precision": 1e-15}
@@ -140,8 +140,8 @@ def test_errors():
 
 def test_hazard_ratio_intervals_agree_with_the_other_functions(breast):
     """Wald = lifelines' interval (no tied events); bootstrap = resampling.bootstrap's (same seed)."""
-    from ctcbook.firth import hazard_ratio_intervals
-    from ctcbook.resampling import bootstrap
+    from ctcbook.stats.firth import hazard_ratio_intervals
+    from ctcbook.stats.resampling import bootstrap
 
     res = hazard_ratio_intervals(breast.TIME, breast.CENS, breast["T"], n_boot=300, seed=4)
     tab = res.table.set_index("method")
@@ -157,15 +157,15 @@ def test_hazard_ratio_intervals_agree_with_the_other_functions(breast):
 
 
 def test_round_hr():
-    from ctcbook.firth import round_hr
+    from ctcbook.stats.firth import round_hr
 
     assert [round_hr(x) for x in (0.8126, 4.457, 9.96, 11.93, 87.5, 1451.9, 0.0, math.inf)] == [
         "0.81", "4.5", "10", "12", "88", "1,500", "0", "∞"]
 
 
 def test_hazard_ratio_intervals_reuses_a_matching_bootstrap(breast):
-    from ctcbook.firth import hazard_ratio_intervals
-    from ctcbook.resampling import bootstrap
+    from ctcbook.stats.firth import hazard_ratio_intervals
+    from ctcbook.stats.resampling import bootstrap
 
     boot = bootstrap(breast.TIME, breast.CENS, breast["T"], n_boot=200, seed=6)
     fresh = hazard_ratio_intervals(breast.TIME, breast.CENS, breast["T"], n_boot=200, seed=6)
@@ -288,7 +288,7 @@ def test_sas_myeloma_monotone_likelihood_iteration_history():
     the unpenalised Breslow likelihood only: the page's FIRTH output table could not be
     retrieved, so the penalised estimates on these data have no printed reference here.
     """
-    from ctcbook.firth import _prepare, _terms
+    from ctcbook.stats.firth import _prepare, _terms
 
     d = pd.read_csv(DATA / "sas_myeloma.csv")
     assert len(d) == 65 and d.VStatus.sum() == 48

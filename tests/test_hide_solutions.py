@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 CONF = '''
-extensions = ["myst_parser", "sphinx_exercise", "ctcbook.sphinxext"]
+extensions = ["myst_parser", "sphinx_exercise", "ctcbook.publish.sphinxext"]
 myst_enable_extensions = ["colon_fence"]
 html_theme = "sphinx_book_theme"
 '''

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from ctcbook.jupyter import BUILD_ENV, glued_table
+from ctcbook.report.glue import BUILD_ENV, glued_table
 
 SOURCE = """import ctcbook as cb
 from myst_nb import glue

@@ -43,8 +43,8 @@ import pytest
 from browser import browser_page, chromium_path
 
 import ctcbook as cb
-from ctcbook.cohort import SHIPPED
-from ctcbook.exploration import THRESHOLD_RANGE, Exploration, format_p
+from ctcbook.cohort.io import SHIPPED
+from ctcbook.explorers.core import THRESHOLD_RANGE, Exploration, format_p
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("jupyter")]
 
@@ -480,7 +480,7 @@ RAW_MYST = re.compile(r"^\([\w.:-]+\)=$|\{glue(?::\w+)?\}|\{cite(?::\w+)?\}|\{re
 
 # What jupyterlab-myst cannot do, and how the reader is served instead (checked, counted):
 # - ``glue:figure`` is an unknown directive there: the figure is shown under the code cell
-#   that made it (ctcbook.jupyter.show_glued_values), the caption in the directive's box;
+#   that made it (ctcbook.report.glue.show_glued_values), the caption in the directive's box;
 # - ``{glue:text}`` shows the glued name; the value is in the table under the code cell;
 # - ``{ref}`` to another page and ``{cite:p}`` show their label, marked "not found".
 KNOWN_UNKNOWN_DIRECTIVES = {"glue:figure"}

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ctcbook.cohort import Cohort
-from ctcbook.markers import (
+from ctcbook.cohort.io import Cohort
+from ctcbook.cohort.rules import (
     HER2_RULES,
     HER2Rule,
     ctc_change_labels,

@@ -37,8 +37,8 @@ from lifelines import CoxPHFitter, KaplanMeierFitter
 from lifelines.statistics import proportional_hazard_test
 from scipy import stats
 
-from ctcbook import modelcheck as mc
-from ctcbook.survival import ModelError
+from ctcbook.stats import modelcheck as mc
+from ctcbook.stats.survival import ModelError
 
 DATA = Path(__file__).parent / "data"
 
@@ -285,7 +285,7 @@ def test_simon_makuch_equals_lifelines_with_delayed_entry():
                       "pos": rng.integers(0, 2, n).astype(float),
                       "day": rng.integers(10, 40, n).astype(float)})
     c = mc.simon_makuch(d, "days", "event", "pos", "day")
-    from ctcbook.timevarying import counting_process
+    from ctcbook.stats.timevarying import counting_process
     long = counting_process(d, "days", "event", "pos", "day")
     for grp in (0, 1):
         part = long[long["marker"] == grp]

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 import ctcbook
-from ctcbook import paper
+from ctcbook.cohort import paper
 
 
 @pytest.mark.parametrize("name", sorted(ctcbook._API))

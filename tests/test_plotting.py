@@ -1,4 +1,4 @@
-"""Tests of ctcbook.plotting.plot_forest (and that plot_km still draws its risk table)."""
+"""Tests of ctcbook.report.figures.plot_forest (and that plot_km still draws its risk table)."""
 
 from __future__ import annotations
 

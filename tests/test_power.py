@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ctcbook.power import (
+from ctcbook.simulation.studies import simulate_power
+from ctcbook.stats.power import (
     event_probability,
     sample_size,
     sample_size_table,
     schoenfeld_events,
     schoenfeld_power,
 )
-from ctcbook.studies import simulate_power
 
 
 def test_events_hr_half_1_to_1():

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ctcbook.__main__ import main
-from ctcbook.printing import BookPage, PrintError, book_pages, select_pages
+from ctcbook.publish.printing import BookPage, PrintError, book_pages, select_pages
 
 
 def fake_book(tmp_path: Path) -> tuple[Path, list[BookPage]]:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ctcbook.sphinxext import launch_theme_options
+from ctcbook.publish.sphinxext import launch_theme_options
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW = ROOT / ".github" / "workflows" / "publish.yml"
@@ -189,7 +189,7 @@ def test_citation_cites_the_paper_and_matches_pyproject():
 
 
 MINI_CONF = '''
-extensions = ["myst_nb", "ctcbook.sphinxext"]
+extensions = ["myst_nb", "ctcbook.publish.sphinxext"]
 nb_execution_mode = "off"
 html_theme = "sphinx_book_theme"
 html_theme_options = {

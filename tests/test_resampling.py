@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ctcbook.resampling import (
+from ctcbook.stats.resampling import (
     bootstrap,
     cox_binary_rows,
     km_median_rows,
@@ -17,7 +17,7 @@ from ctcbook.resampling import (
     permutation_logrank,
     sensitivity,
 )
-from ctcbook.survival import cox, logrank, median_survival
+from ctcbook.stats.survival import cox, logrank, median_survival
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +168,7 @@ def test_sensitivity(data):
 
 
 def test_stability_and_summary_equal_direct_calls(data):
-    from ctcbook.resampling import stability, stability_summary
+    from ctcbook.stats.resampling import stability, stability_summary
 
     t, e, g = data
     table = pd.DataFrame({"pfs_days": t, "pfs_event": e, "os_days": t * 2, "os_event": 1 - e,
@@ -229,7 +229,7 @@ def larger():
 def test_chunked_rows_give_the_same_numbers(larger, monkeypatch):
     """Memory-bounded chunks (here of 7 rows) do not change a single number: the same
     random streams, the same arithmetic per row."""
-    import ctcbook.resampling as rs
+    import ctcbook.stats.resampling as rs
 
     t, e, g = larger
     whole_boot = bootstrap(t, e, g, n_boot=50, seed=3)
@@ -266,7 +266,7 @@ def test_sensitivity_one_step_hazard_ratios_are_close_to_refits(larger, monkeypa
     Newton step from the full-data estimate: within 1e-3 on the log scale at worst and
     1e-7 typically here (300 patients; the error shrinks like the cube of the change a
     patient makes), p-values identical."""
-    import ctcbook.resampling as rs
+    import ctcbook.stats.resampling as rs
 
     t, e, g = larger
     exact = sensitivity(t, e, g)
@@ -282,7 +282,7 @@ def test_sensitivity_one_step_keeps_monotone_variations(monkeypatch):
     """Monotone likelihoods (HR 0 or infinity) are found exactly on the one-step path:
     here group 1's only death comes first, so the full-data HR is infinite, and leaving
     that patient out leaves group 1 without deaths (HR 0, as the refit says)."""
-    import ctcbook.resampling as rs
+    import ctcbook.stats.resampling as rs
 
     t = np.arange(1.0, 21.0)
     g = np.r_[np.ones(4, int), np.zeros(16, int)]

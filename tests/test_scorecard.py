@@ -1,4 +1,4 @@
-"""Tests of ctcbook.scorecard: marks, the shipped cohort, and another cohort.
+"""Tests of ctcbook.report.scorecard: marks, the shipped cohort, and another cohort.
 
 The published numbers are those of Hayashi et al. (2012), abstract, as stored in
 ``ctcbook/published.yaml``.
@@ -11,9 +11,9 @@ import math
 import pytest
 
 import ctcbook as cb
-from ctcbook.cohort import SHIPPED
-from ctcbook.paper import published
-from ctcbook.scorecard import MARKS, describe_p, mark, scorecard_counts, scorecard_html
+from ctcbook.cohort.io import SHIPPED
+from ctcbook.cohort.paper import published
+from ctcbook.report.scorecard import MARKS, describe_p, mark, scorecard_counts, scorecard_html
 
 
 def numeric_leaves(d):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from ctcbook import sphinxext
+from ctcbook.publish import sphinxext
 
 
 def fake_app(tmp_path):

@@ -1,7 +1,7 @@
 """The kernel-free explorers' data: thinned, shared and compressed curves, labels, size.
 
 The browser tests (``test_static_explorer_browser.py``) check what the page draws; these
-check the payload ``ctcbook.static_explorer`` writes, without a browser.
+check the payload ``ctcbook.explorers.static`` writes, without a browser.
 
 The thinning bound (every point of the thinned staircase within ``TOLERANCE`` SVG units of
 the exact one and vice versa) follows from the merge rule of ``thin_steps``: a merged run
@@ -23,8 +23,8 @@ import pytest
 from svg_paths import hausdorff, step_path
 
 import ctcbook as cb
-from ctcbook import static_explorer as se
-from ctcbook.survival import kaplan_meier
+from ctcbook.explorers import static as se
+from ctcbook.stats.survival import kaplan_meier
 
 ROOT = Path(__file__).resolve().parents[1]
 

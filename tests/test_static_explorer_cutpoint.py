@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ctcbook.cohort import SHIPPED, load_cohort
-from ctcbook.cutpoints import logrank_sweep
-from ctcbook.markers import patient_table
-from ctcbook.static_explorer import explorer_data
+from ctcbook.cohort.io import SHIPPED, load_cohort
+from ctcbook.cohort.rules import patient_table
+from ctcbook.explorers.static import explorer_data
+from ctcbook.stats.cutpoints import logrank_sweep
 
 
 @pytest.fixture(scope="module")

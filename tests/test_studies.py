@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ctcbook.studies import (
+from ctcbook.simulation.studies import (
     cutpoint_type1_error,
     guarantee_time_study,
     run_batches,
@@ -16,8 +16,8 @@ from ctcbook.studies import (
     show_progress,
     simulate_marker_schedule,
 )
-from ctcbook.survival import logrank
-from ctcbook.timevarying import cox_time_varying
+from ctcbook.stats.survival import logrank
+from ctcbook.stats.timevarying import cox_time_varying
 
 
 def _within(rate: float, n: int, alpha: float = 0.05, k: float = 3.5) -> bool:
@@ -79,7 +79,7 @@ def test_guarantee_first_follow_up_leaves_out_patients_without_the_draw():
     """As the book's cohort analysis: no first-follow-up draw, in neither group."""
     import numpy as np
 
-    from ctcbook.studies import guarantee_analyses, simulate_marker_schedule
+    from ctcbook.simulation.studies import guarantee_analyses, simulate_marker_schedule
 
     sim = simulate_marker_schedule(np.random.default_rng(5), 20, 60, median_days=40.0)
     assert (~sim["has_first_follow_up"]).any()  # short survival: some die before the draw
@@ -123,7 +123,7 @@ def test_exercise_continuous_marker_naive_error_is_inflated():
 
 def _small_sweep() -> pd.DataFrame:
     """A seeded sweep of 50 patients, 20 of them with no CTCs (thresholds 1 to ~300)."""
-    from ctcbook.cutpoints import logrank_sweep
+    from ctcbook.stats.cutpoints import logrank_sweep
 
     rng = np.random.default_rng(2)
     marker = np.concatenate([np.zeros(20), rng.integers(1, 300, 30)]).astype(float)
@@ -137,7 +137,7 @@ def test_cutpoint_sweep_axis_starts_at_the_smallest_threshold():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ctcbook.studies import plot_cutpoint_sweep
+    from ctcbook.simulation.studies import plot_cutpoint_sweep
 
     sweep = _small_sweep()
     axes = plot_cutpoint_sweep(sweep, best=8.0, paper_cut=5)
@@ -155,7 +155,7 @@ def test_cutpoint_sweep_axis_starts_at_the_smallest_threshold():
 
 
 def test_summary_table_names_and_formats_the_columns():
-    from ctcbook.studies import summary_table
+    from ctcbook.simulation.studies import summary_table
 
     summary = pd.DataFrame({"label": ["Naive", "Landmark"], "n": [52, 200],
                             "rejection_rate": [0.1234, np.nan], "hr_at_mean": [0.6789, 1.0]})
@@ -175,8 +175,8 @@ def test_cutpoint_sweep_p_axis_comes_from_the_data_and_reads_as_numbers():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ctcbook.cutpoints import maxstat_candidates
-    from ctcbook.studies import plot_cutpoint_sweep
+    from ctcbook.simulation.studies import plot_cutpoint_sweep
+    from ctcbook.stats.cutpoints import maxstat_candidates
 
     sweep = _small_sweep()
     axes = plot_cutpoint_sweep(sweep, best=8.0, paper_cut=5)
@@ -209,7 +209,7 @@ def test_cutpoint_sweep_p_axis_comes_from_the_data_and_reads_as_numbers():
 
 
 def test_p_value_axis_and_tick_numbers():
-    from ctcbook.plotting import p_number, p_value_axis
+    from ctcbook.report.figures import p_number, p_value_axis
 
     axis = p_value_axis([0.3, 0.023, np.nan])
     assert axis["lo"] == 0.01 and axis["ticks"][0] == 1.0
@@ -221,7 +221,7 @@ def test_p_value_axis_and_tick_numbers():
 
 def test_maxstat_candidates_match_maxstat():
     """The shaded thresholds are exactly those maxstat does not consider (R maxstat's rule)."""
-    from ctcbook.cutpoints import logrank_sweep, maxstat, maxstat_candidates
+    from ctcbook.stats.cutpoints import logrank_sweep, maxstat, maxstat_candidates
 
     rng = np.random.default_rng(5)
     marker = rng.integers(0, 40, 52).astype(float)

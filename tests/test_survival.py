@@ -1,4 +1,4 @@
-"""Tests of ctcbook.survival against published values and against lifelines.
+"""Tests of ctcbook.stats.survival against published values and against lifelines.
 
 Expected numbers come from publications (R output printed in textbooks, R's own test
 suite, package documentation) or from lifelines as an independent implementation; none
@@ -24,7 +24,14 @@ from lifelines.statistics import logrank_test, multivariate_logrank_test
 from lifelines.utils import median_survival_times
 from scipy import optimize
 
-from ctcbook.survival import ModelError, cox, kaplan_meier, logrank, median_survival, risk_table
+from ctcbook.stats.survival import (
+    ModelError,
+    cox,
+    kaplan_meier,
+    logrank,
+    median_survival,
+    risk_table,
+)
 
 matplotlib.use("Agg")
 
@@ -212,7 +219,7 @@ def test_median_aml_r():
 
 
 def test_km_quantile_rows_and_errors():
-    from ctcbook.survival import km_quantile
+    from ctcbook.stats.survival import km_quantile
 
     times = [0.0, 1.0, 2.0, 3.0, 4.0]
     curves = [[1, 0.75, 0.5, 0.25, 0.0], [1, 0.9, 0.8, 0.7, 0.6], [1, 0.4, 0.4, 0.4, 0.4]]

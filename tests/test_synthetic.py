@@ -1,6 +1,6 @@
 """The synthetic generator and the shipped cohort in ``data/``.
 
-The p-values are computed here with lifelines directly (not with ``ctcbook.survival``
+The p-values are computed here with lifelines directly (not with ``ctcbook.stats.survival``
 nor with the generator's own statistics), so the check is independent.
 """
 
@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 from lifelines import CoxPHFitter
 from lifelines.statistics import logrank_test
 
-from ctcbook import synthetic
-from ctcbook.cohort import CTC_COLUMNS, PATIENT_COLUMNS, Cohort
-from ctcbook.markers import patient_table
-from ctcbook.paper import MULTIVARIATE_COVARIATES, published
+from ctcbook.cohort.io import CTC_COLUMNS, PATIENT_COLUMNS, Cohort
+from ctcbook.cohort.paper import MULTIVARIATE_COVARIATES, published
+from ctcbook.cohort.rules import patient_table
+from ctcbook.simulation import synthetic
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 FILES = ("patients.csv", "ctc.csv", "cohort.yaml")
@@ -182,12 +182,12 @@ def test_cohort_yaml_says_synthetic():
     assert "SYNTHETIC" in meta["description"] and "not real" in meta["description"]
     assert meta["n"] == 52
     assert meta["model_version"] == synthetic.MODEL_VERSION
-    assert meta["generated_by"] == "python -m ctcbook.synthetic --out data"
+    assert meta["generated_by"] == "python -m ctcbook.simulation.synthetic --out data"
     spec = synthetic.SHIPPED_SPEC
     assert (meta["seed"], meta["pfs_draw"], meta["os_draw"], meta["redraws_kept"]) == (
         spec["seed"], spec["pfs_draw"], spec["os_draw"], len(spec["moves"]))
     assert meta["params"] == synthetic.ModelParams().to_dict()
-    assert meta["calibrated_by"] == "python -m ctcbook.synthetic --calibrate"
+    assert meta["calibrated_by"] == "python -m ctcbook.simulation.synthetic --calibrate"
 
 
 def test_no_absolute_paths_in_shipped_files():

@@ -1,4 +1,4 @@
-"""Tests of ctcbook.tables: Table 1, agreement (kappa), survival comparisons, Cox tables.
+"""Tests of ctcbook.report.tables: Table 1, agreement (kappa), survival comparisons, Cox tables.
 
 Reference values:
 * Cohen's kappa of the 2 x 2 table [[20, 5], [10, 15]] is 0.40 (p_o = 0.70, p_e = 0.50), the
@@ -18,20 +18,18 @@ import pandas as pd
 import pytest
 
 import ctcbook as cb
-from ctcbook.cohort import Cohort
-from ctcbook.tables import (
-    cohen_kappa,
-    compare_survival,
+from ctcbook.cohort.io import Cohort
+from ctcbook.report.tables import (
     comparison_table,
-    cox_table,
     format_cox_table,
     format_hr,
     format_p,
-    her2_concordance,
     html_table,
     p_text,
     table1,
 )
+from ctcbook.stats.agreement import cohen_kappa, her2_concordance
+from ctcbook.stats.compare import compare_survival, cox_table
 
 
 def fce_se(counts):
@@ -79,7 +77,7 @@ def test_kappa_max_cohen_definition():
     [[20, 5], [10, 15]]: rows 25/25, columns 30/20 of 50, p_oM = 0.5 + 0.4 = 0.9,
     p_c = 0.5, so kappa_M = 0.8 (by hand). Equal margins give 1.
     """
-    from ctcbook.tables import kappa_max
+    from ctcbook.stats.agreement import kappa_max
 
     assert kappa_max([[20, 5], [10, 15]]) == pytest.approx(0.8)
     assert kappa_max([[10, 3], [3, 5]]) == pytest.approx(1.0)
@@ -88,7 +86,7 @@ def test_kappa_max_cohen_definition():
 @pytest.mark.parametrize("counts", [[[6, 8], [0, 25]], [[20, 5], [10, 15]], [[3, 10], [1, 30]]])
 def test_kappa_max_is_the_best_table_with_these_margins(counts):
     """Brute force: every 2 x 2 table with the same margins; the largest kappa is kappa_max."""
-    from ctcbook.tables import kappa_max
+    from ctcbook.stats.agreement import kappa_max
 
     c = np.asarray(counts)
     r, col = c.sum(axis=1), c.sum(axis=0)
@@ -297,7 +295,7 @@ def test_html_table_has_no_index_and_escapes():
 
 def test_whole_numbers_shows_counts_without_decimal_point():
     """Counts stored as float (NaN for missing) read 13 and 0 in a table, not 13.0 and 0.0."""
-    from ctcbook.tables import whole_numbers
+    from ctcbook.cohort.io import whole_numbers
 
     frame = pd.DataFrame({"ctc": [13.0, 0.0, np.nan], "hr": [0.5, 1.0, 2.0], "id": ["a", "b", "c"]})
     out = whole_numbers(frame)

@@ -1,4 +1,4 @@
-"""Tests of ctcbook.timevarying: landmark data, counting-process data, time-varying Cox."""
+"""Tests of ctcbook.stats.timevarying: landmark data, counting-process data, time-varying Cox."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from lifelines import CoxTimeVaryingFitter
 from scipy import optimize
 
-from ctcbook.survival import ModelError, cox
-from ctcbook.timevarying import counting_process, cox_time_varying, landmark
+from ctcbook.stats.survival import ModelError, cox
+from ctcbook.stats.timevarying import counting_process, cox_time_varying, landmark
 
 
 def patients() -> pd.DataFrame:
@@ -220,7 +220,7 @@ def _cohort_like(n: int = 80, seed: int = 5) -> pd.DataFrame:
 
 
 def test_compare_timepoint_analyses_equals_direct_calls():
-    from ctcbook.timevarying import TIMEPOINT_ANALYSES, compare_timepoint_analyses
+    from ctcbook.stats.timevarying import TIMEPOINT_ANALYSES, compare_timepoint_analyses
 
     t = _cohort_like()
     out = compare_timepoint_analyses(t)
@@ -251,7 +251,7 @@ def test_compare_timepoint_analyses_equals_direct_calls():
 
 
 def test_compare_timepoint_analyses_reports_a_model_that_cannot_be_fitted():
-    from ctcbook.timevarying import compare_timepoint_analyses
+    from ctcbook.stats.timevarying import compare_timepoint_analyses
 
     t = _cohort_like()
     # no positive patient is still at risk after the landmark: the landmark model fails

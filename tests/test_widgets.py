@@ -1,4 +1,4 @@
-"""ctcbook.widgets: the live explorer is created and driven like a reader would."""
+"""ctcbook.explorers.widgets: the live explorer is created and driven like a reader would."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 import pytest
 
 import ctcbook as cb
-from ctcbook.cohort import SHIPPED
-from ctcbook.widgets import ExplorerWidget, explorer_widget
+from ctcbook.cohort.io import SHIPPED
+from ctcbook.explorers.widgets import ExplorerWidget, explorer_widget
 
 
 @pytest.fixture(scope="module")

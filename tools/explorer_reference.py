@@ -8,7 +8,7 @@ code itself:
 1. a scratch git worktree of commit ``f344a56`` (the last commit before the thinning, whose
    explorers carry the full curves as JSON) is checked out in a temporary folder;
 2. the CURRENT shipped cohort (``data/``) is copied into it;
-3. one fix, and only that one, is applied to its ``ctcbook/explorer_assets/explorer.js``:
+3. one fix, and only that one, is applied to its ``ctcbook/explorers/assets/explorer.js``:
    the lower edge of the confidence band stepped one time point early there (``lo[i]``
    where ``lo[i - 1]`` is right; fixed in commit ``8ff0fe5``). The script stops if the line
    to fix is not found exactly once;
@@ -97,7 +97,7 @@ def old_pages(scratch: Path, pages: Path) -> None:
     for src in (ROOT / "data").iterdir():
         if src.is_file():
             shutil.copy2(src, scratch / "data" / src.name)
-    js = scratch / "ctcbook/explorer_assets/explorer.js"
+    js = scratch / "ctcbook/explorers/assets/explorer.js"
     text = js.read_text(encoding="utf-8")
     if text.count(BAND_BUG) != 1:
         raise SystemExit(f"the lower-band line to fix is not found exactly once in {COMMIT}'s explorer.js")

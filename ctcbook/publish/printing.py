@@ -97,7 +97,7 @@ def build_book(source: Path, path_output: Path | None = None, *, hide_solutions:
     """Run ``jupyter-book build`` on ``source``; return the ``_build/html`` folder.
 
     ``hide_solutions`` builds the book without the exercises' solutions
-    (``CTCBOOK_HIDE_SOLUTIONS=1``, see :mod:`ctcbook.sphinxext`).
+    (``CTCBOOK_HIDE_SOLUTIONS=1``, see :mod:`ctcbook.publish.sphinxext`).
     """
     source = Path(source)
     if not (source / "_config.yml").is_file():

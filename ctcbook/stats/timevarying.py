@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ctcbook.survival import CoxResult, ModelError, cox
+from ctcbook.stats.survival import CoxResult, ModelError, cox
 
 __all__ = ["landmark", "counting_process", "cox_time_varying", "TIMEPOINT_ANALYSES",
            "compare_timepoint_analyses"]
@@ -206,13 +206,13 @@ def cox_time_varying(
     Returns
     -------
     CoxResult
-        As :func:`ctcbook.survival.cox`; the marker's row in ``summary`` is named after
+        As :func:`ctcbook.stats.survival.cox`; the marker's row in ``summary`` is named after
         ``marker``. ``n`` counts (start, stop] rows, not patients.
 
     Raises
     ------
     ModelError
-        As :func:`ctcbook.survival.cox` (e.g. no events while the marker is on).
+        As :func:`ctcbook.stats.survival.cox` (e.g. no events while the marker is on).
 
     Notes
     -----
@@ -264,7 +264,7 @@ def compare_timepoint_analyses(
     Parameters
     ----------
     table : pandas.DataFrame
-        One row per patient (:func:`ctcbook.markers.patient_table`), with columns
+        One row per patient (:func:`ctcbook.cohort.rules.patient_table`), with columns
         ``<endpoint>_days`` and ``<endpoint>_event`` for every endpoint.
     landmark_day : float, optional
         Default: the last ``marker_day`` of the table (every draw known by then).

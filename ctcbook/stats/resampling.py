@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ctcbook.survival import _time_event, km_quantile
+from ctcbook.stats.survival import _time_event, km_quantile
 
 __all__ = [
     "BootstrapResult",
@@ -177,7 +177,7 @@ def logrank_rows(time: Any, event: Any, group: Any, weights: Any = None) -> dict
 
     Notes
     -----
-    Ties are handled as in :func:`ctcbook.survival.logrank` (hypergeometric variance),
+    Ties are handled as in :func:`ctcbook.stats.survival.logrank` (hypergeometric variance),
     with which it agrees to rounding for every row. Cost O(R n): the rows are processed
     in chunks that bound memory.
     """
@@ -280,7 +280,7 @@ def cox_binary_rows(time: Any, event: Any, group: Any, weights: Any = None,
     -----
     The score is decreasing in beta, so the root is found by Newton steps kept inside a
     shrinking bracket (bisection when a step leaves it). Agrees with
-    :func:`ctcbook.survival.cox` (Efron) to about 1e-9 on the log scale. Each Newton step
+    :func:`ctcbook.stats.survival.cox` (Efron) to about 1e-9 on the log scale. Each Newton step
     costs one pass over the Efron terms (one per death, counting replicated deaths),
     so a row costs O(n) per step; rows are processed in chunks that bound memory.
 
@@ -311,7 +311,7 @@ def km_median_rows(time: Any, event: Any, weights: Any = None) -> np.ndarray:
     Returns
     -------
     ndarray (R,)
-        The median by :func:`ctcbook.survival.median_survival`'s (R ``survfit``'s)
+        The median by :func:`ctcbook.stats.survival.median_survival`'s (R ``survfit``'s)
         rule: the first time at which S(t) <= 0.5 within a tolerance, the midpoint where
         S(t) sits at 0.5; ``inf`` if never; NaN for a row with no subjects.
     """
@@ -950,7 +950,7 @@ def plot_stability(boot: BootstrapResult, sens: pd.DataFrame, *, axes: Any = Non
     """
     import matplotlib.pyplot as plt
 
-    from ctcbook.plotting import PALETTE
+    from ctcbook.report.figures import PALETTE
 
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(8.0, 3.6))

@@ -8,7 +8,7 @@ sees them computed by the code they just ran, :func:`show_glued_values` shows un
 code cell a small table of the values it glued ("``p_pfs`` in the text: 0.023"), and a
 glued figure as the figure.
 
-It is installed by :func:`ctcbook.plotting.style` (called in every notebook's first
+It is installed by :func:`ctcbook.report.figures.style` (called in every notebook's first
 cell) and does nothing outside an IPython kernel, or during the book's build
 (``CTCBOOK_BOOK_BUILD`` set by the book's Sphinx extension), where the glued values
 reach the page through Jupyter Book instead.

@@ -70,7 +70,7 @@ def _remove_thebe(app: Sphinx) -> None:
 
 def inputs_fingerprint() -> str:
     """Hash of what every notebook reads: the cohort files and the ctcbook sources."""
-    from ctcbook.cohort import cohort_path
+    from ctcbook.cohort.io import cohort_path
 
     digest = hashlib.sha256()
     folder = cohort_path().resolve()
@@ -80,7 +80,7 @@ def inputs_fingerprint() -> str:
             digest.update(file.name.encode())
             digest.update(file.read_bytes())
     digest.update(f"hide-solutions={hide_solutions()}".encode())
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]
     for file in sorted(package.rglob("*")):
         if file.is_file() and file.suffix in {".py", ".yaml", ".js", ".css", ".html"}:
             digest.update(str(file.relative_to(package)).encode())
@@ -144,7 +144,7 @@ def cohort_is_synthetic() -> bool:
     """
     import yaml
 
-    from ctcbook.cohort import cohort_path
+    from ctcbook.cohort.io import cohort_path
 
     meta = cohort_path() / "cohort.yaml"
     try:
@@ -210,7 +210,7 @@ def _set_theme_options(app: Sphinx, config) -> None:
 
 def setup(app: Sphinx) -> dict:
     # The notebooks' kernels inherit this: no Jupyter-only tables of glued values in pages
-    # (ctcbook.jupyter.show_glued_values), the glued values reach the text instead.
+    # (ctcbook.report.glue.show_glued_values), the glued values reach the text instead.
     os.environ.setdefault("CTCBOOK_BOOK_BUILD", "1")
     app.setup_extension("sphinx_thebe")
     _remove_thebe(app)

@@ -99,8 +99,8 @@ tests and Cox models depend on the times only through their order, which the map
 keeps (ties included), so it does not change any p-value or hazard ratio.
 
 Regenerate the shipped files (seconds, byte-identical): ``python -m
-ctcbook.synthetic --out data``. Re-run the search (about 30 s of CPU):
-``python -m ctcbook.synthetic --calibrate`` (add ``--record`` to write its outcome).
+ctcbook.simulation.synthetic --out data``. Re-run the search (about 30 s of CPU):
+``python -m ctcbook.simulation.synthetic --calibrate`` (add ``--record`` to write its outcome).
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .cohort import CTC_COLUMNS, PATIENT_COLUMNS, Cohort, write_cohort
+from ctcbook.cohort.io import CTC_COLUMNS, PATIENT_COLUMNS, Cohort, write_cohort
 
 __all__ = [
     "MODEL_VERSION",
@@ -134,9 +134,9 @@ __all__ = [
 MODEL_VERSION = "2.0"
 
 #: The command that rebuilds the shipped cohort (recorded in ``data/cohort.yaml``).
-REGENERATE_COMMAND = "python -m ctcbook.synthetic --out data"
+REGENERATE_COMMAND = "python -m ctcbook.simulation.synthetic --out data"
 #: The command that re-runs the calibration search (prints the spec to record).
-CALIBRATE_COMMAND = "python -m ctcbook.synthetic --calibrate"
+CALIBRATE_COMMAND = "python -m ctcbook.simulation.synthetic --calibrate"
 
 PRIMARY_LEVELS = ("negative", "positive", "unknown")
 THERAPIES = ("chemotherapy", "endocrine", "anti_her2", "combination", "other")
@@ -717,7 +717,7 @@ def _cox_wald(time: np.ndarray, event: np.ndarray, x: np.ndarray) -> tuple[np.nd
 
 
 def _targets() -> dict[str, Any]:
-    from .paper import published
+    from ctcbook.cohort.paper import published
 
     pub = published()
     h = pub["her2_ctc"]
@@ -746,7 +746,7 @@ PAPER_TARGETS: dict[str, Any] = _targets()
 
 
 def _p_targets() -> dict[str, float]:
-    from .paper import published
+    from ctcbook.cohort.paper import published
 
     pub = published()
     lr, cp, co = (pub["logrank_first_follow_up_her2_ctc"], pub["multivariate_cox_pfs"],
@@ -767,7 +767,7 @@ def _p_window(paper: float) -> tuple[float, float]:
     Not below 0.001 either, so the book's ``format_p`` prints ``0.001`` (not
     ``< 0.001``) where the abstract prints 0.001. A margin of 1e-5 inside each edge
     keeps tiny numerical differences between implementations (the search's numpy
-    statistics, lifelines, ``ctcbook.survival``) from changing the printed value.
+    statistics, lifelines, ``ctcbook.stats.survival``) from changing the printed value.
     """
     return max(paper - 0.0005, 0.001) + 1e-5, paper + 0.0005 - 1e-5
 
@@ -1059,8 +1059,8 @@ def paper_statistics(cohort: Cohort) -> dict[str, float]:
     from lifelines.exceptions import ConvergenceWarning
     from lifelines.statistics import logrank_test
 
-    from .markers import patient_table
-    from .paper import ENDPOINTS, MULTIVARIATE_COVARIATES
+    from ctcbook.cohort.paper import ENDPOINTS, MULTIVARIATE_COVARIATES
+    from ctcbook.cohort.rules import patient_table
 
     tab = patient_table(cohort)
     ev = tab.dropna(subset=["her2_pos_first_follow_up"])
@@ -1094,7 +1094,7 @@ def calibrate(seed: int = 34, max_steps: int = 100_000, params: ModelParams | di
     (``_redraw_patient``, stream ``(seed, 3, s)``); keep the new draw when
     ``_objective`` does not get worse, else put the old one back. Stop when the
     objective is 0 and the finished cohort (time map applied) scores "match" on every
-    row of ``ctcbook.scorecard.compute_scorecard``. Every patient of the result is
+    row of ``ctcbook.report.scorecard.compute_scorecard``. Every patient of the result is
     still a draw of the model for their own covariates and CTCs; what was selected is
     which draws were kept. Deterministic: the same arguments give the same answer.
 
@@ -1112,7 +1112,7 @@ def calibrate(seed: int = 34, max_steps: int = 100_000, params: ModelParams | di
         When ``max_steps`` re-draws do not reach the paper and ``require`` is true
         (with ``require=False`` the unfinished state is returned, ``found=False``).
     """
-    from .scorecard import compute_scorecard
+    from ctcbook.report.scorecard import compute_scorecard
 
     p = _params(params)
     c = _conditioned_markers(seed, p, PAPER_TARGETS)
@@ -1167,7 +1167,7 @@ def _load_spec() -> dict[str, Any]:
 
     import yaml
 
-    text = resources.files("ctcbook").joinpath(CALIBRATION_FILE).read_text(encoding="utf-8")
+    text = resources.files("ctcbook.simulation").joinpath(CALIBRATION_FILE).read_text(encoding="utf-8")
     d = yaml.safe_load(text)
     return {"seed": int(d["seed"]), "pfs_draw": int(d["pfs_draw"]), "os_draw": int(d["os_draw"]),
             "moves": tuple((int(a), int(b)) for a, b in d["moves"])}
@@ -1180,7 +1180,7 @@ def _spec_yaml(spec: dict[str, Any]) -> str:
     return (
         "# The outcome of the calibration search that chose the shipped SYNTHETIC cohort\n"
         f"# (written by `{CALIBRATE_COMMAND} --seed {spec['seed']} --record`).\n"
-        "# `python -m ctcbook.synthetic --out data` replays it: the model conditioned on the\n"
+        "# `python -m ctcbook.simulation.synthetic --out data` replays it: the model conditioned on the\n"
         "# published counts (seed, whole-cohort draws pfs_draw/os_draw), then the kept\n"
         "# re-draws of single patients, as [step, patient index] pairs, in order.\n"
         f"seed: {spec['seed']}\n"
@@ -1215,18 +1215,18 @@ def _sha256sums(folder) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Command line: regenerate the shipped cohort, re-run the search, or simulate.
 
-    ``python -m ctcbook.synthetic --out data`` rebuilds ``data/`` (patients.csv,
+    ``python -m ctcbook.simulation.synthetic --out data`` rebuilds ``data/`` (patients.csv,
     ctc.csv, cohort.yaml, SHA256SUMS) byte for byte; ``--calibrate`` re-runs the
     search and prints the spec; ``--n N --seed S --out DIR`` writes a free simulation.
     """
     from pathlib import Path
 
-    ap = argparse.ArgumentParser(prog="python -m ctcbook.synthetic", description=main.__doc__)
+    ap = argparse.ArgumentParser(prog="python -m ctcbook.simulation.synthetic", description=main.__doc__)
     ap.add_argument("--out", help="output folder")
     ap.add_argument("--calibrate", action="store_true",
                     help="re-run the calibration search for --seed (default: the shipped seed)")
     ap.add_argument("--record", action="store_true",
-                    help=f"with --calibrate: write the outcome to ctcbook/{CALIBRATION_FILE}")
+                    help=f"with --calibrate: write the outcome to ctcbook/simulation/{CALIBRATION_FILE}")
     ap.add_argument("--n", type=int, help="simulate n patients (free model) instead")
     ap.add_argument("--seed", type=int, default=None,
                     help="seed for --n (default 0) or --calibrate (default: the shipped seed)")
@@ -1240,7 +1240,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.record:
             from importlib import resources
 
-            target = Path(str(resources.files("ctcbook").joinpath(CALIBRATION_FILE)))
+            target = Path(str(resources.files("ctcbook.simulation").joinpath(CALIBRATION_FILE)))
             target.write_text(_spec_yaml(spec), encoding="utf-8")
             print(f"recorded in {target.name}; now run {REGENERATE_COMMAND}")
         return 0

@@ -162,7 +162,7 @@ def _table1_share(cohort, table):
 
 
 def _reverse_km(cohort, table):
-    from .tables import follow_up
+    from ctcbook.stats.compare import follow_up
 
     fu = follow_up(table)
     return [("reverse Kaplan-Meier median follow-up (days)", _fmt(fu["reverse_km_median_days"], 0)),
@@ -170,7 +170,7 @@ def _reverse_km(cohort, table):
 
 
 def _kappa_hand(cohort, table):
-    from .tables import cohen_kappa
+    from ctcbook.stats.agreement import cohen_kappa
 
     k = cohen_kappa(np.array([[20, 5], [10, 15]]))
     return [("observed agreement p_o", f"{k.observed:.2f}"),
@@ -178,8 +178,8 @@ def _kappa_hand(cohort, table):
 
 
 def _read_km(cohort, table):
-    from .survival import risk_table
-    from .tables import DAYS_PER_MONTH
+    from ctcbook.cohort.paper import DAYS_PER_MONTH
+    from ctcbook.stats.survival import risk_table
 
     d = table.dropna(subset=["ctc_pos_first_follow_up"])
     rt = risk_table(d["pfs_days"] / DAYS_PER_MONTH, d["pfs_event"], d["ctc_pos_first_follow_up"], [6])
@@ -191,8 +191,9 @@ def _read_km(cohort, table):
 
 
 def _threshold_three(cohort, table):
-    from .markers import patient_table
-    from .tables import compare_survival, p_text
+    from ctcbook.cohort.rules import patient_table
+    from ctcbook.report.tables import p_text
+    from ctcbook.stats.compare import compare_survival
 
     t3 = patient_table(cohort, threshold=3)
     movers = int(((table["ctc_baseline"] >= 3) & (table["ctc_baseline"] < 5)).sum())
@@ -204,7 +205,7 @@ def _threshold_three(cohort, table):
 
 
 def _logrank_hand(cohort, table):
-    from .survival import logrank
+    from ctcbook.stats.survival import logrank
 
     r = logrank(np.array([2, 4, 6, 3, 8, 5]), np.array([1, 1, 1, 1, 1, 0]),
                 np.array(["A", "A", "A", "B", "B", "B"]))
@@ -212,13 +213,13 @@ def _logrank_hand(cohort, table):
 
 
 def _her2_pfs(table):
-    from .tables import compare_survival
+    from ctcbook.stats.compare import compare_survival
 
     return compare_survival(table, "her2_pos_first_follow_up", "pfs")
 
 
 def _six_patients(cohort, table):
-    from .tables import p_text
+    from ctcbook.report.tables import p_text
 
     r = _her2_pfs(table)
     row = r.groups.iloc[1]
@@ -228,14 +229,14 @@ def _six_patients(cohort, table):
 
 
 def _multi(table, endpoint):
-    from .paper import MULTIVARIATE_COVARIATES
-    from .tables import cox_table
+    from ctcbook.cohort.paper import MULTIVARIATE_COVARIATES
+    from ctcbook.stats.compare import cox_table
 
     return cox_table(table, list(MULTIVARIATE_COVARIATES), endpoint, multivariate=True)
 
 
 def _hr_per_line(cohort, table):
-    from .tables import format_hr
+    from ctcbook.report.tables import format_hr
 
     row = _multi(table, "pfs").set_index("covariate").loc["prior_therapies"]
     return [("HR per prior line (multivariate PFS), as the exercise quotes it",
@@ -253,7 +254,7 @@ def _events_per_variable(cohort, table):
 
 
 def _which_patient(cohort, table):
-    from .resampling import sensitivity
+    from ctcbook.stats.resampling import sensitivity
 
     d = table.dropna(subset=["her2_pos_first_follow_up", "os_days", "os_event"])
     s = sensitivity(d["os_days"], d["os_event"], d["her2_pos_first_follow_up"], ids=d["patient_id"])
@@ -264,7 +265,7 @@ def _which_patient(cohort, table):
 
 
 def _design(cohort, table):
-    from .power import sample_size, schoenfeld_events
+    from ctcbook.stats.power import sample_size, schoenfeld_events
 
     events = schoenfeld_events(2.0, 0.12, power=0.9)
     patients = sample_size(2.0, 0.12, power=0.9, median_negative_days=540.0, accrual_days=720.0,
@@ -273,7 +274,7 @@ def _design(cohort, table):
 
 
 def _monotone(cohort, table):
-    from .firth import hazard_ratio_intervals, round_hr
+    from ctcbook.stats.firth import hazard_ratio_intervals, round_hr
 
     d = table.dropna(subset=["her2_pos_first_follow_up"]).copy()
     d.loc[d["her2_pos_first_follow_up"] == 1, "os_event"] = 0
@@ -285,7 +286,7 @@ def _monotone(cohort, table):
 
 
 def _holm_hand(cohort, table):
-    from .modelcheck import adjust_pvalues
+    from ctcbook.stats.modelcheck import adjust_pvalues
 
     p = [0.01, 0.02, 0.04]
     return [("Holm", ", ".join(f"{x:.2f}" for x in adjust_pvalues(p, "holm"))),
@@ -293,9 +294,9 @@ def _holm_hand(cohort, table):
 
 
 def _cindex(cohort, table):
-    from .modelcheck import added_value
-    from .survival import ModelError
-    from .tables import format_p
+    from ctcbook.report.tables import format_p
+    from ctcbook.stats.modelcheck import added_value
+    from ctcbook.stats.survival import ModelError
 
     known = table["her2_pos_first_follow_up"].dropna()
     n, k = len(known), int((known == 1).sum())
@@ -393,7 +394,7 @@ class KeyEntry:
 
 def answer_key(cohort) -> list[KeyEntry]:
     """The numbers each exercise of the book asks for, computed on ``cohort``."""
-    from .markers import patient_table
+    from ctcbook.cohort.rules import patient_table
 
     table = patient_table(cohort)
     entries = []
@@ -499,9 +500,9 @@ def make_class_kit(roster: str | Path, out: str | Path, *, book: str | Path = ".
     ``pdf=False`` writes cohorts and HTML keys only; ``build=False`` skips the book without
     solutions and the worksheet (the per-student and combined key PDFs are still printed).
     """
-    from . import printing
-    from .cohort import write_cohort
-    from .synthetic import simulate_cohort
+    from ctcbook.cohort.io import write_cohort
+    from ctcbook.publish import printing
+    from ctcbook.simulation.synthetic import simulate_cohort
 
     ids = read_roster(roster)
     out = Path(out)

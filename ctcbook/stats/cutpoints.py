@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from ctcbook.survival import _time_event
+from ctcbook.stats.survival import _time_event
 
 __all__ = ["MaxstatResult", "logrank_sweep", "maxstat", "logrank_scores", "best_cutpoints"]
 
@@ -408,7 +408,7 @@ def best_cutpoints(
     Parameters
     ----------
     table : pandas.DataFrame
-        One row per patient (e.g. :func:`ctcbook.markers.patient_table`).
+        One row per patient (e.g. :func:`ctcbook.cohort.rules.patient_table`).
     markers : mapping of str to str, or sequence of str
         Marker columns (e.g. ``"ctc_baseline"``), optionally mapped to display labels.
     duration, event : str

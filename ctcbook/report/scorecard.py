@@ -26,9 +26,11 @@ from typing import Any
 
 import pandas as pd
 
-from .markers import patient_table
-from .paper import MULTIVARIATE_COVARIATES, published
-from .tables import compare_survival, cox_table, follow_up, her2_concordance, html_table
+from ctcbook.cohort.paper import MULTIVARIATE_COVARIATES, published
+from ctcbook.cohort.rules import patient_table
+from ctcbook.report.tables import html_table
+from ctcbook.stats.agreement import her2_concordance
+from ctcbook.stats.compare import compare_survival, cox_table, follow_up
 
 __all__ = ["MARKS", "compute_scorecard", "describe_p", "mark", "scorecard_counts", "scorecard_html"]
 
@@ -208,7 +210,7 @@ def scorecard_counts(card: pd.DataFrame) -> dict[str, int]:
 
 
 def scorecard_html(card: pd.DataFrame):
-    """The scorecard as an HTML table (see :func:`ctcbook.tables.html_table`)."""
+    """The scorecard as an HTML table (see :func:`ctcbook.report.tables.html_table`)."""
     shown = pd.DataFrame({
         "Section": card["section"].where(~card["section"].duplicated(), ""),
         "Quantity": card["quantity"],

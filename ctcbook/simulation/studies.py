@@ -9,7 +9,7 @@ Three studies, each a pure function of its arguments and a seed:
   often do a naive "positive at any time" or "positive at first follow-up" comparison,
   a landmark analysis and a time-varying Cox score test find one?
 * :func:`simulate_power`: the power of the log-rank test for HER2-positive vs other
-  patients in a follow-up study, to check Schoenfeld's formula (:mod:`ctcbook.power`).
+  patients in a follow-up study, to check Schoenfeld's formula (:mod:`ctcbook.stats.power`).
 
 Every study draws its replications in fixed-size batches; batch ``k`` uses the random
 stream ``SeedSequence(seed).spawn(...)[k]``, so results do not depend on how the
@@ -305,7 +305,7 @@ def simulate_null_cutpoint_data(
         Patients.
     marker : {"ctc", "continuous"}
         ``"ctc"``: CTC counts per 7.5 mL from the synthetic cohort's Poisson-lognormal
-        model (:class:`ctcbook.synthetic.ModelParams` defaults: many zeros, ties, a long
+        model (:class:`ctcbook.simulation.synthetic.ModelParams` defaults: many zeros, ties, a long
         tail); ``"continuous"``: standard normal values (no ties).
     median_days : float
         Median of the exponential survival time (the same for everybody).
@@ -316,7 +316,7 @@ def simulate_null_cutpoint_data(
         Censoring is administrative: uniform accrual over 900 days and 380 more days of
         follow-up (the design of version 1 of the synthetic cohort's model), so censoring times are 380-1280 days.
     """
-    from ctcbook.synthetic import ModelParams
+    from ctcbook.simulation.synthetic import ModelParams
 
     if marker == "ctc":
         p = ModelParams()
@@ -334,7 +334,7 @@ def simulate_null_cutpoint_data(
 
 def _cutpoint_batch(rng: np.random.Generator, size: int, *, n: int, marker: str,
                     min_prop: float, max_prop: float, n_permutations: int) -> dict[str, np.ndarray]:
-    from ctcbook.cutpoints import maxstat
+    from ctcbook.stats.cutpoints import maxstat
 
     out = {k: np.full(size, np.nan) for k in ("statistic", "cutpoint", "p_naive", "p_lau92",
                                               "p_lau94", "p_permutation")}
@@ -382,7 +382,7 @@ def cutpoint_type1_error(
 
     Each replication draws a data set with no true effect
     (:func:`simulate_null_cutpoint_data`), searches every cutpoint of the marker with
-    :func:`ctcbook.cutpoints.maxstat` and records the naive p-value of the best
+    :func:`ctcbook.stats.cutpoints.maxstat` and records the naive p-value of the best
     cutpoint, ``2 (1 - Phi(M))`` for the maximal standardised log-rank statistic M,
     and the three corrected p-values.
 
@@ -545,7 +545,7 @@ def guarantee_analyses(sim: dict[str, np.ndarray], landmark_day: float = 28.0) -
         Method name (keys of ``GUARANTEE_METHODS``) -> :func:`score_test_batch` output.
         The first-follow-up analyses leave out the patients without a first-follow-up
         draw (dead or censored before it), as the book's analysis of a cohort does
-        (:func:`ctcbook.tables.compare_survival`); the landmark analysis leaves out
+        (:func:`ctcbook.report.tables.compare_survival`); the landmark analysis leaves out
         everyone no longer at risk at the landmark.
     """
     t, e = sim["time"], sim["event"]
@@ -819,7 +819,7 @@ def summary_table(
     -------
     pandas.DataFrame
         Strings (NaN as ""), columns renamed, a fresh 0..n-1 index; pass it to
-        :func:`ctcbook.tables.html_table`.
+        :func:`ctcbook.report.tables.html_table`.
     """
     labels = dict(labels or {})
     out = {}
@@ -842,7 +842,7 @@ def plot_cutpoint_sweep(sweep: pd.DataFrame, best: float | None = None, *, xlabe
     Parameters
     ----------
     sweep : pandas.DataFrame
-        Output of :func:`ctcbook.cutpoints.logrank_sweep` (``cutpoint``, ``statistic``,
+        Output of :func:`ctcbook.stats.cutpoints.logrank_sweep` (``cutpoint``, ``statistic``,
         ``p_value``, ``hazard_ratio``, ``n_low``, ``n_high``); the high group is
         ``marker >= cutpoint``. Cutpoints are positive counts: the x axis is logarithmic
         (ticks 1, 2, 5, 10, ... labelled as plain numbers) and starts just below the
@@ -854,7 +854,7 @@ def plot_cutpoint_sweep(sweep: pd.DataFrame, best: float | None = None, *, xlabe
         A conventional threshold (e.g. 5), marked with a dashed line.
     min_prop : float or None
         Thresholds that leave fewer than this share of the patients in one group (the
-        10% rule of :func:`ctcbook.cutpoints.maxstat`) are shaded grey: the search for
+        10% rule of :func:`ctcbook.stats.cutpoints.maxstat`) are shaded grey: the search for
         ``best`` never considers them, so a lower p-value there is not a contender.
         None: no shading.
     axes : sequence of three Axes, optional
@@ -865,7 +865,7 @@ def plot_cutpoint_sweep(sweep: pd.DataFrame, best: float | None = None, *, xlabe
 
     Notes
     -----
-    The p-value axis is chosen from the data (:func:`ctcbook.plotting.p_value_axis`)
+    The p-value axis is chosen from the data (:func:`ctcbook.report.figures.p_value_axis`)
     and labelled with numbers (0.05, not 1e-2). The legend sits below the threshold axis, away
     from the curves.
     """
@@ -878,8 +878,8 @@ def plot_cutpoint_sweep(sweep: pd.DataFrame, best: float | None = None, *, xlabe
         NullLocator,
     )
 
-    from ctcbook.cutpoints import maxstat_candidates
-    from ctcbook.plotting import PALETTE, p_value_axis
+    from ctcbook.report.figures import PALETTE, p_value_axis
+    from ctcbook.stats.cutpoints import maxstat_candidates
 
     if axes is None:
         _, axes = plt.subplots(3, 1, figsize=(7.0, 6.8), sharex=True)
@@ -968,7 +968,7 @@ def plot_power(simulated: pd.DataFrame, predicted: pd.DataFrame | None = None, *
     """
     import matplotlib.pyplot as plt
 
-    from ctcbook.plotting import PALETTE
+    from ctcbook.report.figures import PALETTE
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7.0, 4.2))

@@ -1,7 +1,7 @@
 """Figures for the book: one style, Kaplan-Meier plots with KMunicate risk tables.
 
 Every ``plot_*`` function draws on ``ax`` (a new figure when ``None``) and returns the
-Axes, lifelines-style. Statistics come from :mod:`ctcbook.survival`; nothing here
+Axes, lifelines-style. Statistics come from :mod:`ctcbook.stats.survival`; nothing here
 computes a test.
 
 References
@@ -33,10 +33,10 @@ def style() -> None:
     """Apply the book's figure style (palette, fonts, sizes) to matplotlib.
 
     In a Jupyter kernel it also shows, under each code cell, the numbers the cell glues
-    into the text (:func:`ctcbook.jupyter.show_glued_values`): Jupyter's MyST renderer
+    into the text (:func:`ctcbook.report.glue.show_glued_values`): Jupyter's MyST renderer
     shows them by name, Jupyter Book fills them in.
     """
-    from .jupyter import show_glued_values
+    from ctcbook.report.glue import show_glued_values
 
     show_glued_values()
     mpl.rcParams.update(
@@ -166,8 +166,8 @@ def plot_km(
     -------
     matplotlib.axes.Axes
     """
-    from ctcbook.survival import kaplan_meier
-    from ctcbook.survival import risk_table as make_risk_table
+    from ctcbook.stats.survival import kaplan_meier
+    from ctcbook.stats.survival import risk_table as make_risk_table
 
     time = np.asarray(time, dtype=float)
     event = np.asarray(event, dtype=int)
@@ -275,7 +275,7 @@ def plot_ctc_distribution(
     Parameters
     ----------
     table : pandas.DataFrame
-        The one-row-per-patient table of :func:`ctcbook.markers.patient_table`
+        The one-row-per-patient table of :func:`ctcbook.cohort.rules.patient_table`
         (columns ``ctc_baseline``, ``ctc_first_follow_up``).
     timepoints : sequence of str
         Which timepoints to show, side by side.
@@ -320,7 +320,7 @@ def plot_forest(summary: pd.DataFrame, ax: Axes | None = None) -> Axes:
         ``label`` (else the index is used); optional ``model`` (one colour and marker per
         model, rows of the same label drawn just above one another) and ``p``
         (written at the right). Rows with a NaN hazard ratio are listed as
-        "not estimable". :func:`ctcbook.tables.cox_table` returns this format.
+        "not estimable". :func:`ctcbook.report.tables.cox_table` returns this format.
     ax : matplotlib Axes, optional
         Where to draw; a new figure when ``None``.
 

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from .survival import ModelError, _time_event
+from ctcbook.stats.survival import ModelError, _time_event
 
 __all__ = ["FirthCoxResult", "HazardRatioIntervals", "cox_firth", "cox_profile_ci", "round_hr",
            "hazard_ratio_intervals", "penalised_loglik"]
@@ -343,11 +343,11 @@ def hazard_ratio_intervals(time: Any, event: Any, group: Any, n_boot: int = 2000
     group : array-like of {0, 1}
         1 = the (small) group whose hazard ratio against 0 is estimated.
     n_boot, seed : int
-        Stratified bootstrap resamples and seed, as :func:`ctcbook.resampling.bootstrap`
+        Stratified bootstrap resamples and seed, as :func:`ctcbook.stats.resampling.bootstrap`
         (the same seed gives the same resamples and the same percentile interval).
     level : float
     bootstrap_result : BootstrapResult, optional
-        The result of :func:`ctcbook.resampling.bootstrap` on the same data with the same
+        The result of :func:`ctcbook.stats.resampling.bootstrap` on the same data with the same
         ``n_boot`` and ``seed`` (stratified): its resampled log hazard ratios are reused
         instead of refitted (the costly part). Checked by refitting the first resamples;
         a mismatch raises ``ValueError``.
@@ -370,7 +370,7 @@ def hazard_ratio_intervals(time: Any, event: Any, group: Any, n_boot: int = 2000
     .. [2] Efron B, Tibshirani RJ. An Introduction to the Bootstrap. Chapman & Hall 1993,
        chapter 13. doi:10.1201/9780429246593
     """
-    from .resampling import _data, _multinomial_weights, cox_binary_rows
+    from ctcbook.stats.resampling import _data, _multinomial_weights, cox_binary_rows
 
     t, e, g = _data(time, event, group)
     z = float(stats.norm.ppf(0.5 + level / 2))

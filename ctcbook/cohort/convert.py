@@ -20,8 +20,8 @@ For a timepoint ``T`` (``baseline``, ``first_follow_up``, ``follow_up_2``, ...):
 
 Empty ``ctc_T``, ``her2_ctc_T`` and ``day_T`` cells mean the draw is missing (no row in
 ``ctc.csv``). Every other column is kept as an extra patient column. :func:`from_wide`
-checks everything :func:`ctcbook.cohort.load_cohort` checks, and reports problems in
-terms of the wide table (its row and column), as a :class:`~ctcbook.cohort.CohortError`.
+checks everything :func:`ctcbook.cohort.io.load_cohort` checks, and reports problems in
+terms of the wide table (its row and column), as a :class:`~ctcbook.cohort.io.CohortError`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .cohort import (
+from ctcbook.cohort.io import (
     CTC_COLUMNS,
     PATIENT_COLUMNS,
     Cohort,
@@ -265,7 +265,7 @@ def to_wide(cohort: Cohort) -> pd.DataFrame:
     numbers are ``Int64`` too, so a CSV written from it reads ``68``, not ``68.0``. Extra
     columns of the draw table are not carried over.
     """
-    from .tables import whole_numbers
+    from ctcbook.cohort.io import whole_numbers
 
     wide = cohort.patients.copy()
     ctc = cohort.ctc

@@ -26,9 +26,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .paper import ENDPOINTS, MULTIVARIATE_COVARIATES
-from .survival import ModelError, cox
-from .timevarying import counting_process, landmark
+from ctcbook.cohort.paper import ENDPOINTS, MULTIVARIATE_COVARIATES
+from ctcbook.stats.survival import ModelError, cox
+from ctcbook.stats.timevarying import counting_process, landmark
 
 __all__ = [
     "ph_test", "CoxModelSpec", "book_cox_models", "ph_table", "plot_schoenfeld",
@@ -104,7 +104,7 @@ def ph_test(
     duration, event : str
         Follow-up time (interval end) and event indicator columns.
     covariates : sequence of str
-        The covariates of the Cox model (fitted here with :func:`ctcbook.survival.cox`).
+        The covariates of the Cox model (fitted here with :func:`ctcbook.stats.survival.cox`).
     start : str, optional
         Interval starts, for counting-process data (time-varying covariates).
     transform : {"km", "rank", "identity", "log"}
@@ -254,8 +254,8 @@ def book_cox_models(table: pd.DataFrame, univariate: Sequence[str] = (),
     Parameters
     ----------
     table : pandas.DataFrame
-        The one-row-per-patient table (:func:`ctcbook.markers.patient_table`), with the
-        derived columns of :func:`ctcbook.tables.cox_table` where the univariate list
+        The one-row-per-patient table (:func:`ctcbook.cohort.rules.patient_table`), with the
+        derived columns of :func:`ctcbook.report.tables.cox_table` where the univariate list
         asks for them.
     univariate : sequence of str
         The univariate covariates of notebook 06 to include (default: the three of the
@@ -270,7 +270,7 @@ def book_cox_models(table: pd.DataFrame, univariate: Sequence[str] = (),
         the naive, landmark and time-varying models of notebook 14 (the naive model on
         HER2+ CTCs at first follow-up is also the model of notebooks 05 and 15).
     """
-    from .tables import _with_derived
+    from ctcbook.stats.compare import _with_derived
 
     t = _with_derived(table)
     univariate = list(univariate) or list(MULTIVARIATE_COVARIATES)
@@ -348,7 +348,7 @@ def plot_schoenfeld(residuals: pd.DataFrame, covariate: str, ax=None, time_scale
     """
     import matplotlib.pyplot as plt
 
-    from .plotting import PALETTE
+    from ctcbook.report.figures import PALETTE
 
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 3.6))
@@ -489,7 +489,7 @@ def plot_rmst(time, event, group, tau: float, labels: dict | None = None, ax=Non
     import matplotlib.pyplot as plt
     from lifelines import KaplanMeierFitter
 
-    from .plotting import PALETTE
+    from ctcbook.report.figures import PALETTE
 
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
@@ -585,7 +585,8 @@ def results_tests(table: pd.DataFrame) -> pd.DataFrame:
     Notebooks 01-03 print no p-values (notebook 03's kappa comes with a confidence
     interval only). A model that could not be fitted contributes no test.
     """
-    from .tables import COVARIATE_LABELS, compare_survival, cox_table
+    from ctcbook.cohort.paper import COVARIATE_LABELS
+    from ctcbook.stats.compare import compare_survival, cox_table
 
     rows = []
     for ep in ENDPOINTS:
@@ -639,7 +640,7 @@ def events_per_variable(table: pd.DataFrame, covariates: Sequence[str]) -> pd.Da
        in logistic and Cox regression. Am J Epidemiol 2007;165:710-718.
        doi:10.1093/aje/kwk052
     """
-    from .tables import _with_derived
+    from ctcbook.stats.compare import _with_derived
 
     t = _with_derived(table)
     covariates = list(covariates)
@@ -677,7 +678,7 @@ def collinearity(table: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame
     .. [1] Belsley DA, Kuh E, Welsch RE. Regression Diagnostics. Wiley 1980.
        doi:10.1002/0471725153
     """
-    from .tables import _with_derived
+    from ctcbook.stats.compare import _with_derived
 
     covariates = list(covariates)
     d = _with_derived(table)[covariates].dropna().astype(float)
@@ -717,7 +718,7 @@ def added_value(table: pd.DataFrame, base: Sequence[str], added: Sequence[str],
     """
     from lifelines.utils import concordance_index
 
-    from .tables import _endpoint, _with_derived
+    from ctcbook.stats.compare import _endpoint, _with_derived
 
     dur, ev, _ = _endpoint(endpoint)
     base, added = list(base), list(added)
@@ -749,7 +750,7 @@ def simon_makuch(data: pd.DataFrame, duration: str, event: str, marker: str,
     set of a group is the patients in it then, so nobody is credited with time before
     entering the group: the extended Kaplan-Meier estimator of Simon and Makuch, i.e.
     a Kaplan-Meier estimate with delayed entry on the counting-process data of
-    :func:`ctcbook.timevarying.counting_process`.
+    :func:`ctcbook.stats.timevarying.counting_process`.
 
     Parameters
     ----------
@@ -823,7 +824,7 @@ def plot_simon_makuch(curves: pd.DataFrame, labels: dict | None = None, ax=None,
     """
     import matplotlib.pyplot as plt
 
-    from .plotting import PALETTE
+    from ctcbook.report.figures import PALETTE
 
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))

@@ -5,8 +5,8 @@ CTCs", the first follow-up draw as the timepoint, PFS and OS as endpoints.
 :func:`explore` redoes the survival comparison with any of them changed and returns
 everything a reader needs (groups, Kaplan-Meier curves, risk table, log-rank test, Cox
 hazard ratio, a plain message when something cannot be computed) as a frozen
-:class:`Exploration`. The Jupyter widgets (:mod:`ctcbook.widgets`) and the static HTML
-explorers (:mod:`ctcbook.static_explorer`) both call it; neither computes anything
+:class:`Exploration`. The Jupyter widgets (:mod:`ctcbook.explorers.widgets`) and the static HTML
+explorers (:mod:`ctcbook.explorers.static`) both call it; neither computes anything
 itself.
 
 ``explore`` never raises for a valid combination of choices: degenerate cases (an empty
@@ -27,11 +27,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .markers import HER2_RULES, HER2Rule, ctc_positive, her2_positive_ctc
-from .paper import CTC_THRESHOLD, ENDPOINTS, TIMEPOINT
-from .plotting import DAYS_PER_MONTH, month_ticks
-from .survival import ModelError, cox, kaplan_meier, km_quantile, logrank
-from .survival import risk_table as _risk_table
+from ctcbook.cohort.paper import CTC_THRESHOLD, ENDPOINTS, TIMEPOINT
+from ctcbook.cohort.rules import HER2_RULES, HER2Rule, ctc_positive, her2_positive_ctc
+from ctcbook.report.figures import DAYS_PER_MONTH, month_ticks
+from ctcbook.stats.survival import ModelError, cox, kaplan_meier, km_quantile, logrank
+from ctcbook.stats.survival import risk_table as _risk_table
 
 __all__ = [
     "Exploration",
@@ -163,7 +163,7 @@ class Exploration:
         return "\n".join(parts)
 
     def draw(self, ax: Any = None) -> Any:
-        """Draw the Kaplan-Meier figure with :func:`ctcbook.plotting.plot_km` on ``ax``.
+        """Draw the Kaplan-Meier figure with :func:`ctcbook.report.figures.plot_km` on ``ax``.
 
         Parameters
         ----------
@@ -174,7 +174,7 @@ class Exploration:
         -------
         matplotlib.axes.Axes
         """
-        from .plotting import plot_km
+        from ctcbook.report.figures import plot_km
 
         if ax is None:
             from matplotlib.figure import Figure
@@ -287,7 +287,7 @@ def _inputs(cohort: Any) -> _Inputs:
     hit = _CACHE.get(key)
     if hit is not None and hit[0]() is cohort:
         return hit[1]
-    from .markers import patient_table
+    from ctcbook.cohort.rules import patient_table
 
     table = patient_table(cohort)
     inputs = _Inputs(
@@ -428,9 +428,9 @@ def explore(
     conditioning on being event-free at the landmark avoids the guarantee-time bias of
     comparing groups defined by a draw some patients did not live to have. Each patient
     is timed from their own first follow-up draw (time = endpoint days - day of that
-    draw, kept when > 0); :func:`ctcbook.timevarying.landmark` instead uses one landmark
+    draw, kept when > 0); :func:`ctcbook.stats.timevarying.landmark` instead uses one landmark
     day for everyone. Medians and
-    confidence intervals follow :func:`ctcbook.survival.median_survival`; times are in
+    confidence intervals follow :func:`ctcbook.stats.survival.median_survival`; times are in
     months of ``DAYS_PER_MONTH`` days.
 
     References

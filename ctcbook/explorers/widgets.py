@@ -2,7 +2,7 @@
 
 ``explorer_widget(cohort)`` in a notebook cell shows the controls (CTC threshold, HER2
 rule, timepoint, endpoint, grouping), the Kaplan-Meier figure, the numbers and the risk
-table; every move recomputes with :func:`ctcbook.exploration.explore` and redraws. Plain
+table; every move recomputes with :func:`ctcbook.explorers.core.explore` and redraws. Plain
 ipywidgets (an ``Image`` and two ``HTML`` widgets): it works in JupyterLab and Notebook 7
 without ipympl. This is the only module of the package that imports ipywidgets.
 
@@ -25,7 +25,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .exploration import (
+from ctcbook.explorers.core import (
     ENDPOINT_CHOICES,
     GROUPING_CHOICES,
     HER2_RULE_CHOICES,
@@ -37,7 +37,7 @@ from .exploration import (
     format_p,
     timepoints_for,
 )
-from .plotting import PALETTE
+from ctcbook.report.figures import PALETTE
 
 __all__ = ["explorer_widget", "ExplorerWidget", "LiveFigure"]
 
@@ -56,7 +56,7 @@ class LiveFigure:
 
     Notes
     -----
-    Same look as :func:`ctcbook.plotting.plot_km` (palette, step curves, 95% bands,
+    Same look as :func:`ctcbook.report.figures.plot_km` (palette, step curves, 95% bands,
     censoring ticks, legend with n) without the in-figure title, note and risk table,
     which the widget shows as HTML. Rendering text dominates the cost of a matplotlib
     figure, so the static part (axes, grid, tick labels, axis labels) is rendered once
@@ -347,7 +347,7 @@ def explorer_widget(
         The cohort; default :func:`ctcbook.load_cohort` (``$CTCBOOK_DATA`` or the shipped
         synthetic cohort).
     threshold, timepoint, her2_rule, endpoint, grouping
-        Initial choices, as in :func:`ctcbook.exploration.explore` (the paper's by default).
+        Initial choices, as in :func:`ctcbook.explorers.core.explore` (the paper's by default).
     dpi : int, default 80
         Resolution of the figure.
 
@@ -368,7 +368,7 @@ def explorer_widget(
     >>> w.controls["threshold"].value
     5
     """
-    from .cohort import load_cohort
+    from ctcbook.cohort.io import load_cohort
 
     if cohort is None:
         cohort = load_cohort()

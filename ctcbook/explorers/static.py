@@ -1,10 +1,10 @@
 """Kernel-free explorers for the static HTML book.
 
 The book's HTML has no Python kernel, so the explorers are precomputed at build time:
-:func:`explorer_data` runs :func:`ctcbook.exploration.explore` over a grid of choices and
+:func:`explorer_data` runs :func:`ctcbook.explorers.core.explore` over a grid of choices and
 keeps the numbers and the Kaplan-Meier step curves; :func:`explorer_html` embeds them in
 the page next to a few hundred lines of dependency-free JavaScript
-(``explorer_assets/explorer.js``, inlined) that draws them as inline SVG: curves, 95%
+(``assets/explorer.js``, inlined) that draws them as inline SVG: curves, 95%
 bands, censoring marks, the KMunicate risk table and the numbers. It works offline and
 from ``file://``; nothing is loaded from anywhere.
 
@@ -30,9 +30,9 @@ Three explorers (``kind``):
     HER2+ CTC grouping: rule (>=1, >=2, >=30%, >=50%) x timepoint (baseline, first
     follow-up, any, landmark) x endpoint.
 ``"cutpoint"``
-    The naive log-rank p-value across all thresholds (:func:`ctcbook.cutpoints.logrank_sweep`)
+    The naive log-rank p-value across all thresholds (:func:`ctcbook.stats.cutpoints.logrank_sweep`)
     with the p-value corrected for choosing the best threshold
-    (:func:`ctcbook.cutpoints.maxstat`: Lausen et al. 1994 and permutations), at baseline
+    (:func:`ctcbook.stats.cutpoints.maxstat`: Lausen et al. 1994 and permutations), at baseline
     and first follow-up, for each endpoint; a slider marks the chosen threshold and the
     Kaplan-Meier panel shows it.
 
@@ -51,7 +51,8 @@ from typing import Any
 
 import numpy as np
 
-from .exploration import (
+from ctcbook.cohort.paper import CTC_THRESHOLD, TIMEPOINT
+from ctcbook.explorers.core import (
     ENDPOINT_CHOICES,
     HER2_RULE_CHOICES,
     THRESHOLD_RANGE,
@@ -59,8 +60,7 @@ from .exploration import (
     Exploration,
     explore,
 )
-from .paper import CTC_THRESHOLD, TIMEPOINT
-from .plotting import DAYS_PER_MONTH, PALETTE
+from ctcbook.report.figures import DAYS_PER_MONTH, PALETTE
 
 __all__ = ["KINDS", "encode_curve", "explorer_data", "explorer_html", "result_payload",
            "thin_steps"]
@@ -304,10 +304,10 @@ def _threshold_control() -> dict:
 
 def _cutpoints(cohort: Any) -> dict[str, Any]:
     """Naive and corrected p-values across thresholds, per timepoint and endpoint."""
-    from .cutpoints import logrank_sweep, maxstat, maxstat_candidates
-    from .markers import patient_table
-    from .paper import ENDPOINTS
-    from .plotting import p_value_axis
+    from ctcbook.cohort.paper import ENDPOINTS
+    from ctcbook.cohort.rules import patient_table
+    from ctcbook.report.figures import p_value_axis
+    from ctcbook.stats.cutpoints import logrank_sweep, maxstat, maxstat_candidates
 
     table = patient_table(cohort)
     lo, hi = THRESHOLD_RANGE
@@ -412,7 +412,7 @@ def explorer_data(cohort: Any, kind: str = "threshold", thin: bool = True) -> di
 
 
 def _asset(name: str) -> str:
-    return resources.files("ctcbook").joinpath("explorer_assets", name).read_text(encoding="utf-8")
+    return resources.files("ctcbook.explorers").joinpath("assets", name).read_text(encoding="utf-8")
 
 
 def _json_for_script(data: dict) -> str:
@@ -470,7 +470,7 @@ def explorer_html(cohort: Any = None, kind: str = "threshold", *, thin: bool = T
     >>> page.startswith("<div")
     True
     """
-    from .cohort import load_cohort
+    from ctcbook.cohort.io import load_cohort
 
     if cohort is None:
         cohort = load_cohort()

@@ -368,7 +368,7 @@
     var W = 680, H = 318, left = 150, right = 16, top = 14, plotH = 230;
     svg.setAttribute("viewBox", "0 0 " + W + " " + H);
     var tmin = cp.thresholds[0], tmax = cp.thresholds[cp.thresholds.length - 1];
-    // The p axis comes with the data (ctcbook.plotting.p_value_axis): from 1 down to just
+    // The p axis comes with the data (ctcbook.report.figures.p_value_axis): from 1 down to just
     // below the smallest p shown, ticks written as numbers (0.05, not 1e-2).
     var axis = cp.axis, lmin = Math.log10(axis.lo);
     var sx = function (t) { return left + (W - left - right) * (t - tmin) / (tmax - tmin); };

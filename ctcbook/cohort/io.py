@@ -23,13 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 #: Environment variable naming the cohort folder the book is built on.
 DATA_ENV = "CTCBOOK_DATA"
 
 #: The shipped synthetic cohort (the repository's ``data/`` folder).
-SHIPPED = Path(__file__).resolve().parents[1] / "data"
+SHIPPED = Path(__file__).resolve().parents[2] / "data"
 
 PATIENT_COLUMNS = (
     "patient_id", "age_years", "primary_her2", "hormone_receptor", "prior_therapies",
@@ -1046,3 +1047,25 @@ def load_cohort(path: str | os.PathLike | None = None) -> Cohort:
     if cohort is None:
         raise CohortError(problems, source)
     return cohort
+
+
+def whole_numbers(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` with float columns that hold only whole numbers as nullable ``Int64``.
+
+    Counts and days are stored as floats wherever a value can be missing (NaN), so a table
+    would show ``13.0`` and ``0.0``; this shows ``13`` and ``0`` (missing stays missing).
+    Columns with any fractional value are left as they are.
+
+    >>> whole_numbers(pd.DataFrame({"n": [13.0, 0.0, None], "x": [0.5, 1.0, 2.0]})).dtypes.tolist()
+    [Int64Dtype(), dtype('float64')]
+    """
+    out = df.copy()
+    for col in out.columns:
+        values = out[col]
+        if not pd.api.types.is_float_dtype(values):
+            continue
+        finite = values.dropna().to_numpy(dtype=float)
+        if np.all(np.isfinite(finite)) and np.all(finite == np.round(finite)) \
+                and np.all(np.abs(finite) < 2**53):
+            out[col] = values.astype("Int64")
+    return out

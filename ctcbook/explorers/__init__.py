@@ -1,0 +1,1 @@
+"""The explorers: one computation (core), kernel-free HTML (static), ipywidgets (widgets)."""

@@ -1,0 +1,1 @@
+"""Publishing: the book's Sphinx extension, PDFs, the class kit."""

@@ -1,0 +1,1 @@
+"""The book's tables, figures, scorecard and glue helpers."""

@@ -1,0 +1,1 @@
+"""The seeded synthetic cohort and the simulation studies."""

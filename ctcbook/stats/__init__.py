@@ -1,0 +1,1 @@
+"""The statistics: survival analyses, cutpoints, resampling, model checks, power, agreement."""
