@@ -13,12 +13,16 @@ to survive to be measured: guarantee-time (immortal-time) bias. Two remedies:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ctcbook.stats.survival import CoxResult, ModelError, cox
+
+_Z975 = float(stats.norm.ppf(0.975))
 
 __all__ = ["landmark", "counting_process", "cox_time_varying", "TIMEPOINT_ANALYSES",
            "compare_timepoint_analyses"]
@@ -207,19 +211,25 @@ def cox_time_varying(
     -------
     CoxResult
         As :func:`ctcbook.stats.survival.cox`; the marker's row in ``summary`` is named after
-        ``marker``. ``n`` counts (start, stop] rows, not patients.
+        ``marker``. ``n`` counts (start, stop] rows, not patients. With Efron's ties the fit
+        is lifelines', which does not report its iterations: ``iterations`` is then 0.
 
     Raises
     ------
     ModelError
-        As :func:`ctcbook.stats.survival.cox` (e.g. no events while the marker is on).
+        Missing covariate values, no events, a constant covariate (e.g. nobody's marker
+        switches on), collinear covariates, or monotone likelihood (a coefficient diverging,
+        e.g. no events while the marker is on).
 
     Notes
     -----
     The data are split with :func:`counting_process` and fitted with the counting-process
     partial likelihood (a row is at risk at t when start < t <= stop), i.e. R's
-    ``coxph(Surv(start, stop, event) ~ marker + ..., data = tmerge(...))`` and lifelines'
-    ``CoxTimeVaryingFitter``.
+    ``coxph(Surv(start, stop, event) ~ marker + ..., data = tmerge(...))``. With Efron's
+    ties (the default) this is lifelines' ``CoxTimeVaryingFitter`` with tightened
+    tolerances (``precision`` 1e-12, ``r_precision`` 1e-15); the score test at beta = 0
+    uses its gradient and Hessian at zero. lifelines knows Efron's method only, so
+    ``ties="breslow"`` is fitted by :func:`ctcbook.stats.survival.cox` with ``start``.
 
     References
     ----------
@@ -232,9 +242,84 @@ def cox_time_varying(
     covariates = list(covariates)
     if marker in covariates:
         raise ValueError("the marker must not also be listed among the fixed covariates")
+    if ties not in ("efron", "breslow"):
+        raise ValueError(f"ties must be 'efron' or 'breslow', not {ties!r}")
     long = counting_process(data, duration, event, marker, marker_day, covariates)
+    na = data[covariates].isna()
+    if na.to_numpy().any():
+        raise ModelError(f"{int(na.any(axis=1).sum())} row(s) have missing values in column(s) "
+                         f"{', '.join(repr(c) for c in covariates if na[c].any())}; "
+                         "drop or impute them before fitting")
     long = long.rename(columns={"marker": marker})
-    return cox(long, "stop", "event", [marker, *covariates], ties=ties, start="start")
+    names = [marker, *covariates]
+    if ties == "breslow":
+        return cox(long, "stop", "event", names, ties="breslow", start="start")
+    return _fit_time_varying(long, names)
+
+
+#: lifelines' Newton-Raphson run to convergence (its defaults stop up to 1e-4 early).
+TIGHT = {"precision": 1e-12, "r_precision": 1e-15}
+
+
+def _fit_time_varying(long: pd.DataFrame, names: list[str]) -> CoxResult:
+    """lifelines' CoxTimeVaryingFitter on counting-process rows, as a :class:`CoxResult`."""
+    from lifelines import CoxTimeVaryingFitter
+    from lifelines.exceptions import ConvergenceError, ConvergenceWarning
+
+    x = long[names]
+    if not long["event"].any():
+        raise ModelError("there are no events, so no Cox model can be fitted")
+    for c in names:
+        if x[c].nunique() < 2:
+            raise ModelError(f"covariate {c!r} is constant ({x[c].iloc[0]:g} for every row); "
+                             "it has no effect to estimate")
+    cols = ["id", "start", "stop", "event", *names]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            ctv = CoxTimeVaryingFitter().fit(long[cols], id_col="id", event_col="event",
+                                             start_col="start", stop_col="stop", fit_options=TIGHT)
+        except ConvergenceError as err:
+            raise ModelError("the information matrix is singular: a covariate is collinear with "
+                             f"others or carries no information ({', '.join(map(repr, names))})"
+                             ) from err
+    failed = False
+    for w in caught:  # lifelines' convergence heuristics are replaced by the check below
+        if issubclass(w.category, ConvergenceWarning):
+            failed |= any(k in str(w.message) for k in ("failed to converge", "suspiciously",
+                                                        "still high"))
+        else:
+            warnings.warn(w.message, w.category, stacklevel=3)
+    beta = ctv.params_.loc[names].to_numpy()
+    runaway = np.abs(beta) * (x.max() - x.min()).to_numpy()
+    if failed or not np.isfinite(beta).all() or np.any(runaway > 25.0):
+        j = int(np.nanargmax(np.where(np.isfinite(runaway), runaway, np.inf)))
+        raise ModelError(f"the coefficient of {names[j]!r} diverges (monotone likelihood: the "
+                         f"events are completely separated by {names[j]!r}), so its hazard ratio "
+                         "is infinite and the Cox model cannot be fitted")
+    cov = ctv.variance_matrix_.to_numpy(dtype=float)  # rows and columns in the order of names
+    se = ctv.standard_errors_.loc[names].to_numpy()
+    z = beta / se
+    lr = ctv.log_likelihood_ratio_test().test_statistic
+    h0, g0, _ = CoxTimeVaryingFitter._get_gradients(
+        x.to_numpy(dtype=float), long["event"].to_numpy(dtype=bool), long["start"].to_numpy(float),
+        long["stop"].to_numpy(float), np.ones(len(long)), np.zeros(len(names)))
+    score = float(g0 @ np.linalg.solve(-h0, g0))
+    wald = float(beta @ np.linalg.solve(cov, beta))
+    p = len(names)
+    summary = pd.DataFrame({"coef": beta, "se": se, "hr": np.exp(beta),
+                            "hr_lower": np.exp(beta - _Z975 * se),
+                            "hr_upper": np.exp(beta + _Z975 * se),
+                            "p": 2.0 * stats.norm.sf(np.abs(z))},
+                           index=pd.Index(names, name="covariate"))
+    return CoxResult(
+        summary=summary, loglik=float(ctv.log_likelihood_),
+        loglik_null=float(ctv.log_likelihood_ - lr / 2), lr_statistic=float(lr), lr_df=p,
+        lr_p=float(stats.chi2.sf(lr, p)), wald_statistic=wald, wald_df=p,
+        wald_p=float(stats.chi2.sf(wald, p)), score_statistic=score, score_df=p,
+        score_p=float(stats.chi2.sf(score, p)), n=len(long), events=int(long["event"].sum()),
+        converged=True, iterations=0, ties="efron",
+        covariance=pd.DataFrame(cov, index=names, columns=names))
 
 
 #: The analyses of :func:`compare_timepoint_analyses`: key -> display label.
