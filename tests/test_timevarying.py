@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from lifelines import KaplanMeierFitter
 from scipy import optimize
 
 from ctcbook.stats.survival import ModelError, cox
-from ctcbook.stats.timevarying import counting_process, cox_time_varying, landmark
+from ctcbook.stats.timevarying import counting_process, cox_time_varying, landmark, simon_makuch
 
 
 def patients() -> pd.DataFrame:
@@ -274,3 +275,65 @@ def test_compare_timepoint_analyses_reports_a_model_that_cannot_be_fitted():
     assert out.loc["landmark", "note"] != ""
     assert np.isnan(out.loc["landmark", "hr"])
     assert out.loc["naive_any", "note"] == ""
+
+
+# ------------------------------------------------------------------------ Simon-Makuch
+
+
+def test_simon_makuch_by_hand():
+    """Five patients. A: dies day 10 (never positive). B: positive on day 5, dies day
+    20. C: positive on day 15, censored day 30. D: measured negative on day 5, dies day
+    25. E: positive on day 40 but dies day 35 (never counted positive).
+    Group 0 (everyone until switching): B leaves on day 5, so on day 10 A, C, D and E
+    are at risk, 1 death -> 3/4; C leaves on day 15; day 25: D and E at risk,
+    1 death -> 3/4 * 1/2; day 35: E alone, 1 death -> 0.
+    Group 1: B enters day 5, C day 15; day 20: B and C at risk, 1 death -> 1/2."""
+    d = pd.DataFrame({
+        "days": [10.0, 20.0, 30.0, 25.0, 35.0], "event": [1, 1, 0, 1, 1],
+        "pos": [np.nan, 1.0, 1.0, 0.0, 1.0], "day": [np.nan, 5.0, 15.0, 5.0, 40.0]})
+    c = simon_makuch(d, "days", "event", "pos", "day")
+    g0 = c[c["group"] == 0].set_index("time")
+    g1 = c[c["group"] == 1].set_index("time")
+    assert g0.loc[10.0, "at_risk"] == 4 and g0.loc[10.0, "survival"] == pytest.approx(0.75)
+    assert g0.loc[25.0, "at_risk"] == 2 and g0.loc[25.0, "survival"] == pytest.approx(0.375)
+    assert g0.loc[35.0, "survival"] == pytest.approx(0.0)
+    assert g1.loc[20.0, "at_risk"] == 2 and g1.loc[20.0, "survival"] == pytest.approx(0.5)
+    assert g1.loc[5.0, "entered"] == 1 and g1.loc[30.0, "censored"] == 1
+
+
+def test_simon_makuch_follows_its_definition():
+    """On a random cohort with ties between entry and event days: at every time the
+    risk set of a group is its rows with start < t <= stop, and the curve is the
+    product of 1 - events / at risk (the extended Kaplan-Meier estimator)."""
+    rng = np.random.default_rng(5)
+    n = 60
+    d = pd.DataFrame({"days": rng.exponential(200, n).round() + 1,
+                      "event": (rng.random(n) < 0.7).astype(int),
+                      "pos": rng.integers(0, 2, n).astype(float),
+                      "day": rng.integers(10, 40, n).astype(float)})
+    d.loc[:4, "days"] = d.loc[5:9, "day"].to_numpy()  # events on others' entry days
+    c = simon_makuch(d, "days", "event", "pos", "day")
+    long = counting_process(d, "days", "event", "pos", "day")
+    for grp in (0, 1):
+        part, mine = long[long["marker"] == grp], c[c["group"] == grp]
+        at_risk = [int(((part.start < t) & (part.stop >= t)).sum()) for t in mine.time]
+        assert mine["at_risk"].tolist() == at_risk
+        deaths = [int(((part.stop == t) & (part.event == 1)).sum()) for t in mine.time]
+        assert mine["events"].tolist() == deaths
+        ratio = np.divide(deaths, at_risk, out=np.zeros(len(at_risk)), where=np.array(at_risk) > 0)
+        np.testing.assert_allclose(mine["survival"], np.cumprod(1 - ratio), rtol=1e-12)
+
+
+def test_simon_makuch_with_marker_known_at_zero_is_kaplan_meier():
+    rng = np.random.default_rng(9)
+    n = 40
+    d = pd.DataFrame({"days": rng.exponential(100, n).round() + 1,
+                      "event": (rng.random(n) < 0.8).astype(int),
+                      "pos": rng.integers(0, 2, n).astype(float), "day": 0.0})
+    c = simon_makuch(d, "days", "event", "pos", "day")
+    for grp in (0, 1):
+        m = d["pos"] == grp
+        kmf = KaplanMeierFitter().fit(d.loc[m, "days"], d.loc[m, "event"])
+        mine = c[c["group"] == grp].set_index("time")["survival"]
+        np.testing.assert_allclose(mine.to_numpy(),
+                                   kmf.survival_function_at_times(mine.index.to_numpy()).to_numpy())

@@ -57,8 +57,8 @@ def follow_up(table: pd.DataFrame) -> dict[str, float]:
     }
 
 
-
-def _endpoint(endpoint: str) -> tuple[str, str, str]:
+def endpoint_columns(endpoint: str) -> tuple[str, str, str]:
+    """The (duration, event, label) columns of ``"pfs"`` or ``"os"``; ValueError otherwise."""
     if endpoint not in ENDPOINTS:
         raise ValueError(f"endpoint must be one of {sorted(ENDPOINTS)}, not {endpoint!r}")
     return ENDPOINTS[endpoint]
@@ -167,7 +167,7 @@ def compare_survival(
     ValueError
         If either group is empty.
     """
-    dur, ev, _ = _endpoint(endpoint)
+    dur, ev, _ = endpoint_columns(endpoint)
     labels = {0.0: "no", 1.0: "yes", **{float(k): v for k, v in (labels or {}).items()}}
     keep = table[column].notna()
     d = table.loc[keep, [dur, ev, column]].astype(float)
@@ -202,7 +202,9 @@ def compare_survival(
 # -------------------------------------------------------------------------- Cox tables
 
 
-def _with_derived(table: pd.DataFrame) -> pd.DataFrame:
+def with_derived(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``table`` with the model covariates derived from its columns:
+    ``age_per_10_years`` and ``hormone_receptor_positive`` (NaN where unknown)."""
     t = table.copy()
     if "age_years" in t:
         t["age_per_10_years"] = t["age_years"] / 10.0
@@ -238,8 +240,8 @@ def cox_table(
         One row per covariate: ``model``, ``endpoint``, ``covariate``, ``label``, ``n``,
         ``events``, ``hr``, ``hr_lower``, ``hr_upper``, ``p``, ``note`` (why a row is NaN).
     """
-    dur, ev, _ = _endpoint(endpoint)
-    t = _with_derived(table)
+    dur, ev, _ = endpoint_columns(endpoint)
+    t = with_derived(table)
     model = "multivariate" if multivariate else "univariate"
     sets = [list(covariates)] if multivariate else [[c] for c in covariates]
     rows = []
