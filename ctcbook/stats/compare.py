@@ -19,12 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ctcbook.cohort.paper import COVARIATE_LABELS, DAYS_PER_MONTH, ENDPOINTS, format_hr, format_p
 from ctcbook.stats.survival import ModelError, cox, logrank, median_survival
-
-_Z975 = float(stats.norm.ppf(0.975))
 
 
 def follow_up(table: pd.DataFrame) -> dict[str, float]:

@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ctcbook.cohort.paper import ENDPOINTS, MULTIVARIATE_COVARIATES
-from ctcbook.stats.compare import endpoint_columns, with_derived
+from ctcbook.cohort.paper import COVARIATE_LABELS, ENDPOINTS, MULTIVARIATE_COVARIATES
+from ctcbook.stats.compare import compare_survival, cox_table, endpoint_columns, with_derived
 from ctcbook.stats.ph import CoxModelSpec, book_cox_models, ph_table, ph_test, schoenfeld_residuals
 from ctcbook.stats.survival import cox
 from ctcbook.stats.timevarying import simon_makuch
@@ -291,9 +291,6 @@ def results_tests(table: pd.DataFrame) -> pd.DataFrame:
     Notebooks 01-03 print no p-values (notebook 03's kappa comes with a confidence
     interval only). A model that could not be fitted contributes no test.
     """
-    from ctcbook.cohort.paper import COVARIATE_LABELS
-    from ctcbook.stats.compare import compare_survival, cox_table
-
     rows = []
     for ep in ENDPOINTS:
         for col, chapter in (("ctc_pos_baseline", "04"), ("ctc_pos_first_follow_up", "04"),
