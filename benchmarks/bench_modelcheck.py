@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _timing import best_of  # noqa: E402
 
 import ctcbook as cb  # noqa: E402
-from ctcbook import modelcheck as mc  # noqa: E402
+from ctcbook.stats import modelcheck as mc  # noqa: E402
 
 
 def main() -> None:
