@@ -65,6 +65,7 @@ _API: dict[str, str] = {
     "best_cutpoints": "stats.cutpoints",
     # time-varying
     "landmark": "stats.timevarying",
+    "default_landmark_day": "stats.timevarying",
     "cox_time_varying": "stats.timevarying",
     "compare_timepoint_analyses": "stats.timevarying",
     # plotting

@@ -59,6 +59,14 @@ def test_landmark_without_marker_and_errors():
         landmark(patients(), 10, "pfs_days", "os_event")
 
 
+def test_default_landmark_day_is_the_last_draw():
+    from ctcbook.stats.timevarying import default_landmark_day
+
+    assert default_landmark_day(patients()) == 60.0  # p4's draw; p2 (never drawn) is ignored
+    with pytest.raises(ModelError, match="not found"):
+        default_landmark_day(patients(), "day_baseline")
+
+
 # ---------------------------------------------------------------- counting process
 
 

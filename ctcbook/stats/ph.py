@@ -26,7 +26,7 @@ from scipy import stats
 from ctcbook.cohort.paper import ENDPOINTS, MULTIVARIATE_COVARIATES
 from ctcbook.stats.compare import with_derived
 from ctcbook.stats.survival import ModelError, cox
-from ctcbook.stats.timevarying import counting_process, landmark
+from ctcbook.stats.timevarying import counting_process, default_landmark_day, landmark
 
 __all__ = ["ph_test", "schoenfeld_residuals", "CoxModelSpec", "book_cox_models", "ph_table"]
 
@@ -245,7 +245,7 @@ def book_cox_models(table: pd.DataFrame, univariate: Sequence[str] = (),
         The univariate covariates of notebook 06 to include (default: the three of the
         multivariate model).
     landmark_day : float, optional
-        Landmark of notebook 14 (default: the last first-follow-up day).
+        Landmark of notebook 14 (default: :func:`ctcbook.stats.timevarying.default_landmark_day`).
 
     Returns
     -------
@@ -258,7 +258,7 @@ def book_cox_models(table: pd.DataFrame, univariate: Sequence[str] = (),
     univariate = list(univariate) or list(MULTIVARIATE_COVARIATES)
     marker, marker_day = "her2_pos_first_follow_up", "day_first_follow_up"
     if landmark_day is None:
-        landmark_day = float(t[marker_day].max())
+        landmark_day = default_landmark_day(t, marker_day)
     specs: list[CoxModelSpec] = []
     for ep, (dur, ev, _) in ENDPOINTS.items():
         for c in univariate:

@@ -27,7 +27,7 @@ from ctcbook.stats.survival import CoxResult, ModelError, cox
 
 _Z975 = float(stats.norm.ppf(0.975))
 
-__all__ = ["landmark", "counting_process", "cox_time_varying", "TIMEPOINT_ANALYSES",
+__all__ = ["landmark", "default_landmark_day", "counting_process", "cox_time_varying", "TIMEPOINT_ANALYSES",
            "compare_timepoint_analyses", "simon_makuch"]
 
 
@@ -98,6 +98,16 @@ def landmark(
         out[marker] = out[marker].where(known)
     out["landmark_day"] = landmark_day
     return out
+
+
+def default_landmark_day(table: pd.DataFrame, marker_day: str = "day_first_follow_up") -> float:
+    """The book's landmark: the last day a marker was measured (every draw known by then).
+
+    Chapter 14, the proportional-hazards checks and the explorers' "landmark" all use
+    this day with :func:`landmark` (28 on the shipped cohort).
+    """
+    _require(table, [marker_day])
+    return float(table[marker_day].max())
 
 
 def counting_process(
@@ -355,7 +365,7 @@ def compare_timepoint_analyses(
         One row per patient (:func:`ctcbook.cohort.rules.patient_table`), with columns
         ``<endpoint>_days`` and ``<endpoint>_event`` for every endpoint.
     landmark_day : float, optional
-        Default: the last ``marker_day`` of the table (every draw known by then).
+        Default: :func:`default_landmark_day` (the last ``marker_day`` of the table).
     endpoints : sequence of str
         Endpoint prefixes, e.g. ``("pfs", "os")``.
     marker, marker_day, any_marker : str
@@ -380,7 +390,7 @@ def compare_timepoint_analyses(
        2008;167:492-499. doi:10.1093/aje/kwm324
     """
     if landmark_day is None:
-        landmark_day = float(table[marker_day].max())
+        landmark_day = default_landmark_day(table, marker_day)
     rows = []
     for ep in endpoints:
         dur, ev = f"{ep}_days", f"{ep}_event"
