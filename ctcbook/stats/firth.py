@@ -407,12 +407,12 @@ def hazard_ratio_intervals(time: Any, event: Any, group: Any, n_boot: int = 2000
         if not bootstrap_result.stratified or log_hr.size != n_boot or not same.all():
             raise ValueError("bootstrap_result was not computed on these data with this n_boot and "
                              "seed (stratified): leave it out to resample here")
-    est = np.log(float(boot.summary.set_index("quantity").loc["hazard_ratio", "estimate"]))
+    est = float(boot.summary.set_index("quantity").loc["hazard_ratio", "estimate"])
     alpha = (1 - level) / 2
     lo, hi = np.quantile(log_hr, [alpha, 1 - alpha], method="inverted_cdf")
     rows = [("Wald", *wald), ("Profile likelihood", p["hazard_ratio"], p["ci_lower"], p["ci_upper"]),
             ("Firth, profile penalised likelihood", f["hazard_ratio"], f["ci_lower"], f["ci_upper"]),
-            ("Bootstrap percentile", np.exp(est), np.exp(lo), np.exp(hi))]
+            ("Bootstrap percentile", est, np.exp(lo), np.exp(hi))]
     table = pd.DataFrame(rows, columns=["method", "hazard_ratio", "ci_lower", "ci_upper"])
     with np.errstate(divide="ignore", invalid="ignore"):
         table["ratio"] = table["ci_upper"] / table["ci_lower"]
