@@ -120,22 +120,6 @@ class SurvivalComparison:
         p = f"p {p}" if p.startswith("<") else f"p = {p}"
         return f"Log-rank {p}\n{hr}"
 
-    def summary(self) -> pd.DataFrame:
-        """A display table: group, n, events, median (95% CI) in months."""
-        g = self.groups
-
-        def med(row: pd.Series) -> str:
-            def f(x: float) -> str:
-                return "NR" if not np.isfinite(x) else f"{x:.1f}"
-            return f"{f(row.median_months)} ({f(row.median_lower)}-{f(row.median_upper)})"
-
-        return pd.DataFrame({
-            "Group": g["label"],
-            "Patients": g["n"].astype(int),
-            "Events": g["events"].astype(int),
-            "Median, months (95% CI)": [med(r) for _, r in g.iterrows()],
-        })
-
 
 def compare_survival(
     table: pd.DataFrame,
