@@ -28,7 +28,7 @@ from scipy import optimize, stats
 
 from ctcbook.stats.survival import ModelError, _time_event
 
-__all__ = ["FirthCoxResult", "HazardRatioIntervals", "cox_firth", "cox_profile_ci", "round_hr",
+__all__ = ["FirthCoxResult", "HazardRatioIntervals", "cox_firth", "round_hr",
            "hazard_ratio_intervals", "penalised_loglik"]
 
 
@@ -280,20 +280,6 @@ def cox_firth(time: Any, event: Any, x: Any, names: Any = None, firth: bool = Tr
     converged = not infinite.any()
     return FirthCoxResult(summary=pd.DataFrame(rows), loglik=obj, firth=firth,
                           converged=converged, level=level)
-
-
-def cox_profile_ci(time: Any, event: Any, x: Any, names: Any = None,
-                   level: float = 0.95) -> pd.DataFrame:
-    """Plain Cox fit (Breslow ties) with profile-likelihood intervals.
-
-    Shorthand for ``cox_firth(..., firth=False).summary``; see :func:`cox_firth`.
-
-    References
-    ----------
-    .. [1] Venzon DJ, Moolgavkar SH. A method for computing profile-likelihood-based
-       confidence intervals. Appl Stat 1988;37:87-94.
-    """
-    return cox_firth(time, event, x, names=names, firth=False, level=level).summary
 
 
 # ------------------------------------------------------------- intervals side by side
