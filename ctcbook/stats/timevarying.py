@@ -8,7 +8,9 @@ to survive to be measured: guarantee-time (immortal-time) bias. Two remedies:
 * :func:`landmark`: keep the patients still at risk at a landmark day, classify them by
   what was known by then, and measure time from the landmark;
 * :func:`cox_time_varying`: a Cox model in which the marker switches on at the day it
-  was measured (counting-process (start, stop] data, :func:`counting_process`).
+  was measured (counting-process (start, stop] data, :func:`counting_process`, fitted by
+  lifelines' ``CoxTimeVaryingFitter``; the rows of :func:`counting_process` can be passed
+  to it as they are, with ``id_col="id"``).
 
 :func:`simon_makuch` draws the matching Kaplan-Meier curves (patients enter the positive
 group on the day they become positive).
