@@ -27,8 +27,6 @@ from scipy import stats
 
 from ctcbook.stats.survival import CoxResult, ModelError, cox
 
-_Z975 = float(stats.norm.ppf(0.975))
-
 __all__ = ["landmark", "default_landmark_day", "counting_process", "cox_time_varying", "TIMEPOINT_ANALYSES",
            "compare_timepoint_analyses", "simon_makuch"]
 
@@ -313,8 +311,6 @@ def _fit_time_varying(long: pd.DataFrame, names: list[str]) -> CoxResult:
                          f"events are completely separated by {names[j]!r}), so its hazard ratio "
                          "is infinite and the Cox model cannot be fitted")
     cov = ctv.variance_matrix_.to_numpy(dtype=float)  # rows and columns in the order of names
-    se = ctv.standard_errors_.loc[names].to_numpy()
-    z = beta / se
     lr = ctv.log_likelihood_ratio_test().test_statistic
     h0, g0, _ = CoxTimeVaryingFitter._get_gradients(
         x.to_numpy(dtype=float), long["event"].to_numpy(dtype=bool), long["start"].to_numpy(float),
@@ -322,11 +318,9 @@ def _fit_time_varying(long: pd.DataFrame, names: list[str]) -> CoxResult:
     score = float(g0 @ np.linalg.solve(-h0, g0))
     wald = float(beta @ np.linalg.solve(cov, beta))
     p = len(names)
-    summary = pd.DataFrame({"coef": beta, "se": se, "hr": np.exp(beta),
-                            "hr_lower": np.exp(beta - _Z975 * se),
-                            "hr_upper": np.exp(beta + _Z975 * se),
-                            "p": 2.0 * stats.norm.sf(np.abs(z))},
-                           index=pd.Index(names, name="covariate"))
+    summary = ctv.summary.loc[names, ["coef", "se(coef)", "exp(coef)", "exp(coef) lower 95%",
+                                      "exp(coef) upper 95%", "p"]]
+    summary.columns = ["coef", "se", "hr", "hr_lower", "hr_upper", "p"]
     return CoxResult(
         summary=summary, loglik=float(ctv.log_likelihood_),
         loglik_null=float(ctv.log_likelihood_ - lr / 2), lr_statistic=float(lr), lr_df=p,
