@@ -298,10 +298,7 @@ def results_tests(table: pd.DataFrame) -> pd.DataFrame:
             r = compare_survival(table, col, ep)
             rows.append({"chapter": chapter, "test": "log-rank", "factor": col, "endpoint": ep,
                          "p": r.logrank_p})
-    univariate = ["her2_pos_first_follow_up", "her2_pos_baseline", "her2_pos_any",
-                  "ctc_pos_baseline", "ctc_pos_first_follow_up", "prior_therapies",
-                  "age_per_10_years", "primary_her2_negative", "hormone_receptor_positive",
-                  "visceral_metastasis"]
+    univariate = list(COVARIATE_LABELS)  # notebook 06: one model per labelled covariate
     for ep in ENDPOINTS:
         uni = cox_table(table, [c for c in univariate if c in table.columns
                                 or c in ("age_per_10_years", "hormone_receptor_positive")], ep)
