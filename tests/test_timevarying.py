@@ -144,6 +144,14 @@ def test_cox_time_varying_refuses_what_it_cannot_fit():
     with pytest.raises(ModelError, match="1 row.*'age'"):
         cox_time_varying(df, "os_days", "os_event", "her2_pos_first_follow_up",
                          "day_first_follow_up", ["age"])
+    df = patients().assign(sex=["f", "m", "f", "m", "f"], flag=[True, False, True, False, False])
+    with pytest.raises(ModelError, match="'sex' is not numeric"):
+        cox_time_varying(df, "os_days", "os_event", "her2_pos_first_follow_up",
+                         "day_first_follow_up", ["sex"])
+    t = _cohort_like().assign(flag=lambda d: d["pfs_days"] > 200)  # a boolean is a 0/1 covariate
+    args = ("os_days", "os_event", "her2_pos_first_follow_up", "day_first_follow_up")
+    pd.testing.assert_frame_equal(cox_time_varying(t, *args, ["flag"]).summary,
+                                  cox_time_varying(t.astype({"flag": float}), *args, ["flag"]).summary)
     with pytest.raises(ValueError, match="ties"):
         cox_time_varying(patients(), "os_days", "os_event", "her2_pos_first_follow_up",
                          "day_first_follow_up", ties="exact")

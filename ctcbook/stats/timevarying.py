@@ -279,6 +279,11 @@ def _fit_time_varying(long: pd.DataFrame, names: list[str]) -> CoxResult:
     from lifelines import CoxTimeVaryingFitter
     from lifelines.exceptions import ConvergenceError, ConvergenceWarning
 
+    bad = [c for c in names if not pd.api.types.is_numeric_dtype(long[c])]
+    if bad:
+        raise ModelError(f"covariate column {bad[0]!r} is not numeric (dtype {long[bad[0]].dtype}); "
+                         "code it as numbers (e.g. 0/1 indicators) first")
+    long = long.astype({c: float for c in names})
     x = long[names]
     if not long["event"].any():
         raise ModelError("there are no events, so no Cox model can be fitted")
