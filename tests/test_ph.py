@@ -86,6 +86,18 @@ def test_ph_test_agrees_with_lifelines(ovarian, transform):
     np.testing.assert_allclose(mine.loc[covs, "statistic"], ref.loc[covs], rtol=1e-6, atol=1e-8)
 
 
+def test_lifelines_km_transform_is_not_rs(ovarian):
+    """Why ph_test keeps its own code for R's default transform: lifelines'
+    ``time_transform="km"`` gives 0.715 for rx where R (and ph_test) give 0.744."""
+    covs = ["rx_b", "resid_yes", "age_young"]
+    d = ovarian[["futime", "fustat", *covs]]
+    cph = CoxPHFitter().fit(d, "futime", "fustat", fit_options={"precision": 1e-12})
+    ref = proportional_hazard_test(cph, d, time_transform="km").summary["test_statistic"]
+    assert round(float(ref.loc["rx_b"]), 3) == 0.715
+    mine = mc.ph_test(ovarian, "futime", "fustat", covs).set_index("covariate")
+    assert round(float(mine.loc["rx_b", "statistic"]), 3) == 0.744
+
+
 def test_ph_test_counting_process_equals_unsplit_data(ovarian):
     """Splitting every patient's follow-up at an arbitrary day changes nothing."""
     covs = ["rx_b", "age"]
