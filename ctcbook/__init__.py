@@ -65,6 +65,7 @@ _API: dict[str, str] = {
     "best_cutpoints": "stats.cutpoints",
     # time-varying
     "landmark": "stats.timevarying",
+    "default_landmark_day": "stats.timevarying",
     "cox_time_varying": "stats.timevarying",
     "compare_timepoint_analyses": "stats.timevarying",
     # plotting
@@ -92,10 +93,12 @@ _API: dict[str, str] = {
     "compare_survival": "stats.compare",
     "cox_table": "stats.compare",
     "format_cox_table": "report.tables",
+    "p_text": "report.tables",
     # scorecard (published numbers beside the book's)
     "compute_scorecard": "report.scorecard",
     "scorecard_counts": "report.scorecard",
     "scorecard_html": "report.scorecard",
+    "describe_p": "report.scorecard",
     # synthetic
     "simulate_cohort": "simulation.synthetic",
     # simulation studies, resampling, power (Beyond the paper)
@@ -115,16 +118,17 @@ _API: dict[str, str] = {
     "sample_size": "stats.power",
     "sample_size_table": "stats.power",
     # model checks (Do the models hold?)
-    "ph_test": "stats.modelcheck",
-    "ph_table": "stats.modelcheck",
-    "book_cox_models": "stats.modelcheck",
+    "ph_test": "stats.ph",
+    "ph_table": "stats.ph",
+    "book_cox_models": "stats.ph",
+    "schoenfeld_residuals": "stats.ph",
     "rmst_difference": "stats.modelcheck",
     "adjust_pvalues": "stats.modelcheck",
     "results_tests": "stats.modelcheck",
     "events_per_variable": "stats.modelcheck",
     "collinearity": "stats.modelcheck",
     "added_value": "stats.modelcheck",
-    "simon_makuch": "stats.modelcheck",
+    "simon_makuch": "stats.timevarying",
     # explorers
     "explore": "explorers.core",
     "Exploration": "explorers.core",

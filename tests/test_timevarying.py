@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from lifelines import CoxTimeVaryingFitter
+from lifelines import KaplanMeierFitter
 from scipy import optimize
 
 from ctcbook.stats.survival import ModelError, cox
-from ctcbook.stats.timevarying import counting_process, cox_time_varying, landmark
+from ctcbook.stats.timevarying import counting_process, cox_time_varying, landmark, simon_makuch
 
 
 def patients() -> pd.DataFrame:
@@ -59,6 +59,14 @@ def test_landmark_without_marker_and_errors():
         landmark(patients(), 10, "pfs_days", "os_event")
 
 
+def test_default_landmark_day_is_the_last_draw():
+    from ctcbook.stats.timevarying import default_landmark_day
+
+    assert default_landmark_day(patients()) == 60.0  # p4's draw; p2 (never drawn) is ignored
+    with pytest.raises(ModelError, match="not found"):
+        default_landmark_day(patients(), "day_baseline")
+
+
 # ---------------------------------------------------------------- counting process
 
 
@@ -101,13 +109,12 @@ def cohorts(draw):
     )
 
 
-# lifelines warns (ConvergenceWarning) whenever a column has "very low variance when
-# conditioned on death", a heuristic that fires for a mostly-zero 0/1 marker even when
-# the fit is fine; our comparison checks the fit itself, so that one message is ignored.
-@pytest.mark.filterwarnings("ignore:Column .* have very low variance:lifelines.exceptions.ConvergenceWarning")
 @settings(deadline=None, max_examples=20, derandomize=True)
 @given(cohorts(), st.booleans())
-def test_cox_time_varying_equals_lifelines(df, with_age):
+def test_cox_time_varying_lifelines_equals_the_counting_process_cox(df, with_age):
+    """cox_time_varying fits with lifelines' CoxTimeVaryingFitter (tightened); the book's
+    own counting-process Cox (``cox(..., start=...)``) must agree with it to 1e-6, on
+    cohorts with and without heavy ties."""
     covs = ["age"] if with_age else []
     try:
         ours = cox_time_varying(df, "os_days", "os_event", "her2_pos_first_follow_up",
@@ -117,14 +124,37 @@ def test_cox_time_varying_equals_lifelines(df, with_age):
     long = counting_process(df, "os_days", "os_event", "her2_pos_first_follow_up",
                             "day_first_follow_up", covs)
     long = long.rename(columns={"marker": "her2_pos_first_follow_up"})
-    ctv = CoxTimeVaryingFitter()
-    ctv.fit(long, id_col="id", event_col="event", start_col="start", stop_col="stop",
-            fit_options={"precision": 1e-12, "r_precision": 1e-15})
     names = ["her2_pos_first_follow_up", *covs]
-    np.testing.assert_allclose(ours.summary.coef, ctv.params_.loc[names], rtol=1e-5, atol=1e-7)
-    np.testing.assert_allclose(ours.summary.se, ctv.standard_errors_.loc[names], rtol=1e-5)
-    assert ours.loglik == pytest.approx(ctv.log_likelihood_, rel=1e-9)
-    assert ours.events == int(df.os_event.sum())
+    ref = cox(long, "stop", "event", names, start="start")
+    np.testing.assert_allclose(ours.summary.coef, ref.summary.coef, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(ours.summary.se, ref.summary.se, rtol=1e-6)
+    np.testing.assert_allclose(ours.covariance, ref.covariance, rtol=1e-6, atol=1e-12)
+    for name in ("loglik", "loglik_null", "lr_statistic", "wald_statistic", "score_statistic"):
+        assert getattr(ours, name) == pytest.approx(getattr(ref, name), rel=1e-6, abs=1e-9), name
+    assert ours.events == int(df.os_event.sum()) and ours.n == len(long)
+
+
+def test_cox_time_varying_refuses_what_it_cannot_fit():
+    df = patients()
+    df["her2_pos_first_follow_up"] = 0.0  # nobody's marker switches on
+    with pytest.raises(ModelError, match="constant"):
+        cox_time_varying(df, "os_days", "os_event", "her2_pos_first_follow_up", "day_first_follow_up")
+    df = patients()
+    df.loc["p3", "age"] = np.nan
+    with pytest.raises(ModelError, match="1 row.*'age'"):
+        cox_time_varying(df, "os_days", "os_event", "her2_pos_first_follow_up",
+                         "day_first_follow_up", ["age"])
+    df = patients().assign(sex=["f", "m", "f", "m", "f"], flag=[True, False, True, False, False])
+    with pytest.raises(ModelError, match="'sex' is not numeric"):
+        cox_time_varying(df, "os_days", "os_event", "her2_pos_first_follow_up",
+                         "day_first_follow_up", ["sex"])
+    t = _cohort_like().assign(flag=lambda d: d["pfs_days"] > 200)  # a boolean is a 0/1 covariate
+    args = ("os_days", "os_event", "her2_pos_first_follow_up", "day_first_follow_up")
+    pd.testing.assert_frame_equal(cox_time_varying(t, *args, ["flag"]).summary,
+                                  cox_time_varying(t.astype({"flag": float}), *args, ["flag"]).summary)
+    with pytest.raises(ValueError, match="ties"):
+        cox_time_varying(patients(), "os_days", "os_event", "her2_pos_first_follow_up",
+                         "day_first_follow_up", ties="exact")
 
 
 def test_cox_time_varying_by_hand():
@@ -261,3 +291,65 @@ def test_compare_timepoint_analyses_reports_a_model_that_cannot_be_fitted():
     assert out.loc["landmark", "note"] != ""
     assert np.isnan(out.loc["landmark", "hr"])
     assert out.loc["naive_any", "note"] == ""
+
+
+# ------------------------------------------------------------------------ Simon-Makuch
+
+
+def test_simon_makuch_by_hand():
+    """Five patients. A: dies day 10 (never positive). B: positive on day 5, dies day
+    20. C: positive on day 15, censored day 30. D: measured negative on day 5, dies day
+    25. E: positive on day 40 but dies day 35 (never counted positive).
+    Group 0 (everyone until switching): B leaves on day 5, so on day 10 A, C, D and E
+    are at risk, 1 death -> 3/4; C leaves on day 15; day 25: D and E at risk,
+    1 death -> 3/4 * 1/2; day 35: E alone, 1 death -> 0.
+    Group 1: B enters day 5, C day 15; day 20: B and C at risk, 1 death -> 1/2."""
+    d = pd.DataFrame({
+        "days": [10.0, 20.0, 30.0, 25.0, 35.0], "event": [1, 1, 0, 1, 1],
+        "pos": [np.nan, 1.0, 1.0, 0.0, 1.0], "day": [np.nan, 5.0, 15.0, 5.0, 40.0]})
+    c = simon_makuch(d, "days", "event", "pos", "day")
+    g0 = c[c["group"] == 0].set_index("time")
+    g1 = c[c["group"] == 1].set_index("time")
+    assert g0.loc[10.0, "at_risk"] == 4 and g0.loc[10.0, "survival"] == pytest.approx(0.75)
+    assert g0.loc[25.0, "at_risk"] == 2 and g0.loc[25.0, "survival"] == pytest.approx(0.375)
+    assert g0.loc[35.0, "survival"] == pytest.approx(0.0)
+    assert g1.loc[20.0, "at_risk"] == 2 and g1.loc[20.0, "survival"] == pytest.approx(0.5)
+    assert g1.loc[5.0, "entered"] == 1 and g1.loc[30.0, "censored"] == 1
+
+
+def test_simon_makuch_follows_its_definition():
+    """On a random cohort with ties between entry and event days: at every time the
+    risk set of a group is its rows with start < t <= stop, and the curve is the
+    product of 1 - events / at risk (the extended Kaplan-Meier estimator)."""
+    rng = np.random.default_rng(5)
+    n = 60
+    d = pd.DataFrame({"days": rng.exponential(200, n).round() + 1,
+                      "event": (rng.random(n) < 0.7).astype(int),
+                      "pos": rng.integers(0, 2, n).astype(float),
+                      "day": rng.integers(10, 40, n).astype(float)})
+    d.loc[:4, "days"] = d.loc[5:9, "day"].to_numpy()  # events on others' entry days
+    c = simon_makuch(d, "days", "event", "pos", "day")
+    long = counting_process(d, "days", "event", "pos", "day")
+    for grp in (0, 1):
+        part, mine = long[long["marker"] == grp], c[c["group"] == grp]
+        at_risk = [int(((part.start < t) & (part.stop >= t)).sum()) for t in mine.time]
+        assert mine["at_risk"].tolist() == at_risk
+        deaths = [int(((part.stop == t) & (part.event == 1)).sum()) for t in mine.time]
+        assert mine["events"].tolist() == deaths
+        ratio = np.divide(deaths, at_risk, out=np.zeros(len(at_risk)), where=np.array(at_risk) > 0)
+        np.testing.assert_allclose(mine["survival"], np.cumprod(1 - ratio), rtol=1e-12)
+
+
+def test_simon_makuch_with_marker_known_at_zero_is_kaplan_meier():
+    rng = np.random.default_rng(9)
+    n = 40
+    d = pd.DataFrame({"days": rng.exponential(100, n).round() + 1,
+                      "event": (rng.random(n) < 0.8).astype(int),
+                      "pos": rng.integers(0, 2, n).astype(float), "day": 0.0})
+    c = simon_makuch(d, "days", "event", "pos", "day")
+    for grp in (0, 1):
+        m = d["pos"] == grp
+        kmf = KaplanMeierFitter().fit(d.loc[m, "days"], d.loc[m, "event"])
+        mine = c[c["group"] == grp].set_index("time")["survival"]
+        np.testing.assert_allclose(mine.to_numpy(),
+                                   kmf.survival_function_at_times(mine.index.to_numpy()).to_numpy())

@@ -1,25 +1,13 @@
 """The book's tables as a page shows them: Table 1, Cox and comparison tables, HTML.
 
-Every function returns a tidy ``pandas.DataFrame`` or a small frozen dataclass; the
-formatting helpers (:func:`format_p`, :func:`format_hr`, :func:`html_table`) turn them
-into what a page shows. Nothing here draws a figure.
-
-Conventions
------------
-* Times are stored in days and reported in months (1 month = 365.25 / 12 days).
-* A binary marker column holds 1.0 / 0.0 and NaN where it was not measured; patients
-  with NaN are left out of any comparison that uses the marker (complete cases).
-* Hazard ratios come from Cox models (Efron ties, Wald intervals and p-values) fitted
-  with :func:`ctcbook.stats.survival.cox`; a model that cannot be fitted (e.g. no events in
-  one group of another cohort) gives NaN and a plain-language ``note``, never an error.
+The statistics come from :mod:`ctcbook.stats.compare` and :mod:`ctcbook.stats.agreement`;
+here they become display tables of strings (p-values by ``format_p``, hazard ratios by
+``format_hr``, both from :mod:`ctcbook.cohort.paper`) and HTML (:func:`html_table`,
+pandas' ``to_html``). Months are 365.25 / 12 days. Nothing here draws a figure.
 
 References
 ----------
-.. [1] Cohen J. A coefficient of agreement for nominal scales. Educ Psychol Meas
-   1960;20:37-46. doi:10.1177/001316446002000104
-.. [2] Fleiss JL, Cohen J, Everitt BS. Large sample standard errors of kappa and weighted
-   kappa. Psychol Bull 1969;72:323-327. doi:10.1037/h0028106
-.. [3] Hayashi N, et al. Prognostic value of HER2-positive circulating tumor cells in
+.. [1] Hayashi N, et al. Prognostic value of HER2-positive circulating tumor cells in
    patients with metastatic breast cancer. Int J Clin Oncol 2012;17:96-104.
 """
 
@@ -32,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ctcbook.cohort.paper import (
     CTC_THRESHOLD,
@@ -49,8 +36,6 @@ __all__ = [
     "p_text",
     "comparison_table",
 ]
-
-_Z975 = float(stats.norm.ppf(0.975))
 
 # ------------------------------------------------------------------------ formatting
 

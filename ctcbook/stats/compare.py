@@ -19,12 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ctcbook.cohort.paper import COVARIATE_LABELS, DAYS_PER_MONTH, ENDPOINTS, format_hr, format_p
 from ctcbook.stats.survival import ModelError, cox, logrank, median_survival
-
-_Z975 = float(stats.norm.ppf(0.975))
 
 
 def follow_up(table: pd.DataFrame) -> dict[str, float]:
@@ -57,8 +54,8 @@ def follow_up(table: pd.DataFrame) -> dict[str, float]:
     }
 
 
-
-def _endpoint(endpoint: str) -> tuple[str, str, str]:
+def endpoint_columns(endpoint: str) -> tuple[str, str, str]:
+    """The (duration, event, label) columns of ``"pfs"`` or ``"os"``; ValueError otherwise."""
     if endpoint not in ENDPOINTS:
         raise ValueError(f"endpoint must be one of {sorted(ENDPOINTS)}, not {endpoint!r}")
     return ENDPOINTS[endpoint]
@@ -123,22 +120,6 @@ class SurvivalComparison:
         p = f"p {p}" if p.startswith("<") else f"p = {p}"
         return f"Log-rank {p}\n{hr}"
 
-    def summary(self) -> pd.DataFrame:
-        """A display table: group, n, events, median (95% CI) in months."""
-        g = self.groups
-
-        def med(row: pd.Series) -> str:
-            def f(x: float) -> str:
-                return "NR" if not np.isfinite(x) else f"{x:.1f}"
-            return f"{f(row.median_months)} ({f(row.median_lower)}-{f(row.median_upper)})"
-
-        return pd.DataFrame({
-            "Group": g["label"],
-            "Patients": g["n"].astype(int),
-            "Events": g["events"].astype(int),
-            "Median, months (95% CI)": [med(r) for _, r in g.iterrows()],
-        })
-
 
 def compare_survival(
     table: pd.DataFrame,
@@ -167,7 +148,7 @@ def compare_survival(
     ValueError
         If either group is empty.
     """
-    dur, ev, _ = _endpoint(endpoint)
+    dur, ev, _ = endpoint_columns(endpoint)
     labels = {0.0: "no", 1.0: "yes", **{float(k): v for k, v in (labels or {}).items()}}
     keep = table[column].notna()
     d = table.loc[keep, [dur, ev, column]].astype(float)
@@ -202,7 +183,9 @@ def compare_survival(
 # -------------------------------------------------------------------------- Cox tables
 
 
-def _with_derived(table: pd.DataFrame) -> pd.DataFrame:
+def with_derived(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``table`` with the model covariates derived from its columns:
+    ``age_per_10_years`` and ``hormone_receptor_positive`` (NaN where unknown)."""
     t = table.copy()
     if "age_years" in t:
         t["age_per_10_years"] = t["age_years"] / 10.0
@@ -238,8 +221,8 @@ def cox_table(
         One row per covariate: ``model``, ``endpoint``, ``covariate``, ``label``, ``n``,
         ``events``, ``hr``, ``hr_lower``, ``hr_upper``, ``p``, ``note`` (why a row is NaN).
     """
-    dur, ev, _ = _endpoint(endpoint)
-    t = _with_derived(table)
+    dur, ev, _ = endpoint_columns(endpoint)
+    t = with_derived(table)
     model = "multivariate" if multivariate else "univariate"
     sets = [list(covariates)] if multivariate else [[c] for c in covariates]
     rows = []

@@ -28,7 +28,7 @@ from scipy import optimize, stats
 
 from ctcbook.stats.survival import ModelError, _time_event
 
-__all__ = ["FirthCoxResult", "HazardRatioIntervals", "cox_firth", "cox_profile_ci", "round_hr",
+__all__ = ["FirthCoxResult", "HazardRatioIntervals", "cox_firth", "round_hr",
            "hazard_ratio_intervals", "penalised_loglik"]
 
 
@@ -282,20 +282,6 @@ def cox_firth(time: Any, event: Any, x: Any, names: Any = None, firth: bool = Tr
                           converged=converged, level=level)
 
 
-def cox_profile_ci(time: Any, event: Any, x: Any, names: Any = None,
-                   level: float = 0.95) -> pd.DataFrame:
-    """Plain Cox fit (Breslow ties) with profile-likelihood intervals.
-
-    Shorthand for ``cox_firth(..., firth=False).summary``; see :func:`cox_firth`.
-
-    References
-    ----------
-    .. [1] Venzon DJ, Moolgavkar SH. A method for computing profile-likelihood-based
-       confidence intervals. Appl Stat 1988;37:87-94.
-    """
-    return cox_firth(time, event, x, names=names, firth=False, level=level).summary
-
-
 # ------------------------------------------------------------- intervals side by side
 
 
@@ -370,9 +356,14 @@ def hazard_ratio_intervals(time: Any, event: Any, group: Any, n_boot: int = 2000
     .. [2] Efron B, Tibshirani RJ. An Introduction to the Bootstrap. Chapman & Hall 1993,
        chapter 13. doi:10.1201/9780429246593
     """
-    from ctcbook.stats.resampling import _data, _multinomial_weights, cox_binary_rows
+    from ctcbook.stats.resampling import bootstrap
+    from ctcbook.stats.survival import cox
 
-    t, e, g = _data(time, event, group)
+    t, e = _time_event(time, event)
+    g = np.asarray(group, dtype=float).ravel()
+    if g.shape != t.shape or not np.isin(g, (0.0, 1.0)).all() or g.min() == g.max():
+        raise ValueError("group must be 0/1, one value per patient, with both groups present")
+    g = g == 1
     z = float(stats.norm.ppf(0.5 + level / 2))
     plain = cox_firth(t, e, g.astype(float), names=["group"], firth=False, level=level)
     p = plain.summary.loc[0]
@@ -381,23 +372,33 @@ def hazard_ratio_intervals(time: Any, event: Any, group: Any, n_boot: int = 2000
     else:  # monotone likelihood: no Wald interval exists
         wald = (p["hazard_ratio"], 0.0, np.inf)
     f = cox_firth(t, e, g.astype(float), names=["group"], firth=True, level=level).summary.loc[0]
+    # the case counts of bootstrap(..., stratified=True, seed=seed): one generator, the
+    # resamples of group 1, then those of group 0
     rng = np.random.default_rng(seed)
-    w = _multinomial_weights(rng, g, n_boot) + _multinomial_weights(rng, ~g, n_boot)
-    if bootstrap_result is None:
-        log_hr = cox_binary_rows(t, e, g, w)
-    else:
-        log_hr = bootstrap_result.replicates["log_hr"].to_numpy(dtype=float)
-        check = cox_binary_rows(t, e, g, w[:5])
-        if (not bootstrap_result.stratified or log_hr.size != n_boot
-                or not np.allclose(check, log_hr[:5], rtol=1e-9, atol=1e-12, equal_nan=True)):
+    w = np.zeros((n_boot, t.size))
+    for m in (g, ~g):
+        w[:, m] = rng.multinomial(int(m.sum()), np.full(int(m.sum()), 1.0 / m.sum()), size=n_boot)
+    boot = bootstrap_result or bootstrap(t, e, g, n_boot=n_boot, level=level, seed=seed)
+    log_hr = boot.replicates["log_hr"].to_numpy(dtype=float)
+    if bootstrap_result is not None:  # refit the first resamples (cases repeated by count)
+        check = []
+        for row in w[:3]:
+            rep = pd.DataFrame({"t": t, "e": e, "g": g}).loc[np.repeat(np.arange(t.size), row.astype(int))]
+            try:
+                check.append(cox(rep, "t", "e", ["g"]).params.iloc[0])
+            except ModelError:  # monotone likelihood: the bootstrap has +/- inf
+                check.append(np.inf)
+        same = np.where(np.isfinite(log_hr[:3]), np.isclose(check, log_hr[:3], rtol=1e-6),
+                        ~np.isfinite(check))
+        if not bootstrap_result.stratified or log_hr.size != n_boot or not same.all():
             raise ValueError("bootstrap_result was not computed on these data with this n_boot and "
                              "seed (stratified): leave it out to resample here")
+    est = float(boot.summary.set_index("quantity").loc["hazard_ratio", "estimate"])
     alpha = (1 - level) / 2
     lo, hi = np.quantile(log_hr, [alpha, 1 - alpha], method="inverted_cdf")
-    est = float(cox_binary_rows(t, e, g)[0])
     rows = [("Wald", *wald), ("Profile likelihood", p["hazard_ratio"], p["ci_lower"], p["ci_upper"]),
             ("Firth, profile penalised likelihood", f["hazard_ratio"], f["ci_lower"], f["ci_upper"]),
-            ("Bootstrap percentile", np.exp(est), np.exp(lo), np.exp(hi))]
+            ("Bootstrap percentile", est, np.exp(lo), np.exp(hi))]
     table = pd.DataFrame(rows, columns=["method", "hazard_ratio", "ci_lower", "ci_upper"])
     with np.errstate(divide="ignore", invalid="ignore"):
         table["ratio"] = table["ci_upper"] / table["ci_lower"]

@@ -1,18 +1,16 @@
 """Do the models hold? Checks an expert reviewer expects beside the book's Cox models.
 
-* :func:`ph_test`: the Grambsch-Therneau test of proportional hazards on scaled
-  Schoenfeld residuals, for ordinary and counting-process (time-varying) Cox models
-  (lifelines' ``proportional_hazard_test`` covers the first kind only);
-  :func:`book_cox_models` lists every Cox model the book reports and :func:`ph_table`
-  tests them all; :func:`plot_schoenfeld` draws the residuals against time.
+* Proportional hazards: :mod:`ctcbook.stats.ph` (:func:`ph_test`, :func:`ph_table`,
+  :func:`book_cox_models`, :func:`schoenfeld_residuals`, re-exported here);
+  :func:`plot_schoenfeld` draws the residuals against time.
 * :func:`rmst_difference`: restricted mean survival time per group, its difference and
   confidence interval (the estimate from lifelines, the variance as in R ``survRM2``).
 * :func:`adjust_pvalues` (Holm, Benjamini-Hochberg) and :func:`results_tests` (every
   p-value the Results chapters print).
 * :func:`events_per_variable`, :func:`collinearity` and :func:`added_value`
   (likelihood-ratio test and c-index of adding a marker to a model).
-* :func:`simon_makuch`: Kaplan-Meier curves for a group that patients enter during
-  follow-up, and :func:`plot_simon_makuch`.
+* Simon-Makuch curves: :func:`ctcbook.stats.timevarying.simon_makuch` (re-exported here)
+  and :func:`plot_simon_makuch`.
 
 Every function returns a tidy DataFrame; plot functions take ``ax=None`` and return it.
 """
@@ -20,308 +18,22 @@ Every function returns a tidy DataFrame; plot functions take ``ax=None`` and ret
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ctcbook.cohort.paper import ENDPOINTS, MULTIVARIATE_COVARIATES
-from ctcbook.stats.survival import ModelError, cox
-from ctcbook.stats.timevarying import counting_process, landmark
+from ctcbook.cohort.paper import COVARIATE_LABELS, ENDPOINTS, MULTIVARIATE_COVARIATES
+from ctcbook.stats.compare import compare_survival, cox_table, endpoint_columns, with_derived
+from ctcbook.stats.ph import CoxModelSpec, book_cox_models, ph_table, ph_test, schoenfeld_residuals
+from ctcbook.stats.survival import cox
+from ctcbook.stats.timevarying import simon_makuch
 
 __all__ = [
-    "ph_test", "CoxModelSpec", "book_cox_models", "ph_table", "plot_schoenfeld",
-    "rmst_difference", "plot_rmst", "adjust_pvalues", "results_tests",
-    "events_per_variable", "collinearity", "added_value", "simon_makuch",
-    "plot_simon_makuch",
+    "ph_test", "CoxModelSpec", "book_cox_models", "ph_table", "schoenfeld_residuals",
+    "plot_schoenfeld", "rmst_difference", "plot_rmst", "adjust_pvalues", "results_tests",
+    "events_per_variable", "collinearity", "added_value", "simon_makuch", "plot_simon_makuch",
 ]
-
-_Z975 = float(stats.norm.ppf(0.975))
-
-
-# ------------------------------------------------------------------ proportional hazards
-
-
-def _km_left(stop: np.ndarray, event: np.ndarray, start: np.ndarray | None,
-             dtimes: np.ndarray) -> np.ndarray:
-    """Kaplan-Meier survival just before each of ``dtimes`` (risk sets start < t <= stop)."""
-    surv = np.ones(dtimes.size)
-    s = 1.0
-    for k, t in enumerate(dtimes):
-        surv[k] = s
-        at_risk = (stop >= t) if start is None else ((stop >= t) & (start < t))
-        d = np.sum((stop == t) & event)
-        s *= 1.0 - d / at_risk.sum()
-    return surv
-
-
-def _schoenfeld(x: np.ndarray, stop: np.ndarray, event: np.ndarray,
-                start: np.ndarray | None, beta: np.ndarray, ties: str
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Schoenfeld residuals (one row per event, sorted by time), the event times, and the
-    weighted covariance matrix of the covariates in each event's risk set.
-
-    With tied deaths and Efron's method the expected covariate is averaged over the
-    d Efron-weighted risk sets, as R's ``residuals(fit, "schoenfeld")`` does; each tied
-    death keeps its own Efron-weighted covariance (its share of the information).
-    """
-    risk = np.exp(x @ beta - np.max(x @ beta))
-    rows, times, covs = [], [], []
-    for t in np.unique(stop[event]):
-        at_risk = (stop >= t) if start is None else ((stop >= t) & (start < t))
-        dead = (stop == t) & event
-        d = int(dead.sum())
-        fracs = np.arange(d) / d if ties == "efron" else np.zeros(d)
-        means = []
-        for f in fracs:
-            w = risk * at_risk - f * risk * dead
-            s0 = w.sum()
-            m = w @ x / s0
-            means.append(m)
-            covs.append((x * w[:, None]).T @ x / s0 - np.outer(m, m))
-        rows.append(x[dead] - np.mean(means, axis=0))
-        times.extend([t] * d)
-    return np.vstack(rows), np.asarray(times, dtype=float), np.asarray(covs)
-
-
-def ph_test(
-    data: pd.DataFrame,
-    duration: str,
-    event: str,
-    covariates: Sequence[str],
-    *,
-    start: str | None = None,
-    transform: str = "km",
-    ties: str = "efron",
-) -> pd.DataFrame:
-    """Test proportional hazards with scaled Schoenfeld residuals (Grambsch-Therneau).
-
-    Parameters
-    ----------
-    data : pandas.DataFrame
-        One row per patient, or per (start, stop] interval if ``start`` is given.
-    duration, event : str
-        Follow-up time (interval end) and event indicator columns.
-    covariates : sequence of str
-        The covariates of the Cox model (fitted here with :func:`ctcbook.stats.survival.cox`).
-    start : str, optional
-        Interval starts, for counting-process data (time-varying covariates).
-    transform : {"km", "rank", "identity", "log"}
-        The function of time the residuals are correlated with: ``"km"`` is one minus
-        the left-continuous Kaplan-Meier estimate at each event time (R's default).
-    ties : {"efron", "breslow"}
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per covariate and a last row ``"GLOBAL"``: ``covariate``, ``rho``
-        (correlation of the scaled residuals with transformed time; NaN for GLOBAL),
-        ``statistic`` (chi-square) and ``p`` of the classic test, ``df``,
-        ``statistic_score`` and ``p_score`` of R >= 3.0's score test, ``events``,
-        ``transform``.
-
-    Notes
-    -----
-    This is the test of R ``survival`` before version 3.0 (``cox.zph``), and the one
-    lifelines' ``proportional_hazard_test`` computes: with g the centred transformed
-    event times, r the Schoenfeld residuals, V the model's variance matrix and d the
-    number of events, the statistic for covariate j is
-    ``d * (V U)_j**2 / (V_jj * sum(g**2))`` with ``U = sum_k g_k r_k``, and the global
-    statistic ``d * U' V U / sum(g**2)``. It approximates the variance of the
-    residuals by ``V`` (assumed constant over time). R ``survival`` >= 3.0 computes a
-    score test instead, for adding ``g(t) * x_j`` to the fitted model, with the full
-    information matrix of the extended model (built from the weighted covariance of the
-    covariates in each event's risk set); it is returned as ``statistic_score`` and
-    ``p_score`` and reproduces R 3.x ``cox.zph``. Both test the same hypothesis, slope of
-    beta(t) = 0; they differ most in small samples. With
-    ``transform="rank"``, ``"identity"`` or ``"log"`` the statistics equal lifelines'; its
-    ``time_transform="km"`` evaluates the Kaplan-Meier transform differently from R, so
-    for ``"km"`` this function follows R (``tests/test_modelcheck.py`` checks both).
-
-    References
-    ----------
-    .. [1] Grambsch PM, Therneau TM. Proportional hazards tests and diagnostics based on
-       weighted residuals. Biometrika 1994;81:515-526. doi:10.1093/biomet/81.3.515
-    .. [2] Schoenfeld D. Partial residuals for the proportional hazards regression
-       model. Biometrika 1982;69:239-241. doi:10.1093/biomet/69.1.239
-    .. [3] Therneau TM, Grambsch PM. Modeling Survival Data: Extending the Cox Model.
-       Springer 2000, chapter 6.
-    """
-    if transform not in ("km", "rank", "identity", "log"):
-        raise ValueError(f"transform must be 'km', 'rank', 'identity' or 'log', not {transform!r}")
-    covariates = list(covariates)
-    fit = cox(data, duration, event, covariates, ties=ties, start=start)
-    beta = fit.params.to_numpy()
-    var = fit.covariance.to_numpy()
-    x = data[covariates].to_numpy(dtype=float)
-    stop = data[duration].to_numpy(dtype=float)
-    ev = data[event].to_numpy(dtype=float).astype(bool)
-    st = data[start].to_numpy(dtype=float) if start is not None else None
-    resid, times, vk = _schoenfeld(x, stop, ev, st, beta, ties)
-    d = resid.shape[0]
-    if transform == "km":
-        uniq = np.unique(times)
-        km = _km_left(stop, ev, st, uniq)
-        g = 1.0 - km[np.searchsorted(uniq, times)]
-    elif transform == "rank":
-        g = stats.rankdata(times)
-    elif transform == "log":
-        g = np.log(times)
-    else:
-        g = times.copy()
-    g = g - g.mean()
-    scaled = d * resid @ var
-    u = g @ resid
-    vu = var @ u
-    sg2 = float(g @ g)
-    stat = d * vu**2 / (np.diag(var) * sg2)
-    rho = [float(np.corrcoef(g, scaled[:, j])[0, 1]) for j in range(len(covariates))]
-    glob = float(d * u @ var @ u / sg2)
-    # R >= 3.0: score test of adding g(t) * x_j to the model, full information matrix
-    p = len(covariates)
-    info = np.zeros((2 * p, 2 * p))
-    info[:p, :p] = vk.sum(axis=0)
-    info[:p, p:] = np.einsum("k,kij->ij", g, vk)
-    info[p:, :p] = info[:p, p:].T
-    info[p:, p:] = np.einsum("k,kij->ij", g**2, vk)
-    score = np.r_[np.zeros(p), u]
-    score_stat = []
-    for j in range(p):
-        idx = list(range(p)) + [p + j]
-        score_stat.append(float(score[idx] @ np.linalg.solve(info[np.ix_(idx, idx)], score[idx])))
-    score_stat.append(float(score @ np.linalg.solve(info, score)))
-    out = pd.DataFrame({
-        "covariate": covariates + ["GLOBAL"],
-        "rho": rho + [np.nan],
-        "statistic": list(stat) + [glob],
-        "df": [1] * p + [p],
-    })
-    out["p"] = stats.chi2.sf(out["statistic"], out["df"])
-    out["statistic_score"] = score_stat
-    out["p_score"] = stats.chi2.sf(out["statistic_score"], out["df"])
-    out["events"] = d
-    out["transform"] = transform
-    return out
-
-
-def schoenfeld_residuals(
-    data: pd.DataFrame, duration: str, event: str, covariates: Sequence[str], *,
-    start: str | None = None, ties: str = "efron",
-) -> pd.DataFrame:
-    """Scaled Schoenfeld residuals plus the coefficient: beta(t) at each event time.
-
-    Returns one row per event: ``time`` and, per covariate, ``beta + d V r_k`` (the
-    quantity whose smoothed trend estimates a time-varying coefficient).
-
-    References
-    ----------
-    .. [1] Grambsch PM, Therneau TM. Proportional hazards tests and diagnostics based on
-       weighted residuals. Biometrika 1994;81:515-526. doi:10.1093/biomet/81.3.515
-    """
-    covariates = list(covariates)
-    fit = cox(data, duration, event, covariates, ties=ties, start=start)
-    beta = fit.params.to_numpy()
-    x = data[covariates].to_numpy(dtype=float)
-    stop = data[duration].to_numpy(dtype=float)
-    ev = data[event].to_numpy(dtype=float).astype(bool)
-    st = data[start].to_numpy(dtype=float) if start is not None else None
-    resid, times, _ = _schoenfeld(x, stop, ev, st, beta, ties)
-    scaled = resid.shape[0] * resid @ fit.covariance.to_numpy() + beta
-    out = pd.DataFrame(scaled, columns=covariates)
-    out.insert(0, "time", times)
-    return out
-
-
-@dataclass(frozen=True)
-class CoxModelSpec:
-    """One Cox model the book reports: where, on which data, with which covariates."""
-
-    name: str
-    chapter: str
-    endpoint: str
-    data: pd.DataFrame
-    duration: str
-    event: str
-    covariates: tuple[str, ...]
-    start: str | None = None
-
-
-def book_cox_models(table: pd.DataFrame, univariate: Sequence[str] = (),
-                    landmark_day: float | None = None) -> list[CoxModelSpec]:
-    """Every Cox model the book reports, as data ready to refit and check.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        The one-row-per-patient table (:func:`ctcbook.cohort.rules.patient_table`), with the
-        derived columns of :func:`ctcbook.report.tables.cox_table` where the univariate list
-        asks for them.
-    univariate : sequence of str
-        The univariate covariates of notebook 06 to include (default: the three of the
-        multivariate model).
-    landmark_day : float, optional
-        Landmark of notebook 14 (default: the last first-follow-up day).
-
-    Returns
-    -------
-    list of CoxModelSpec
-        For each endpoint: the univariate models of notebook 06, its multivariate model,
-        the naive, landmark and time-varying models of notebook 14 (the naive model on
-        HER2+ CTCs at first follow-up is also the model of notebooks 05 and 15).
-    """
-    from ctcbook.stats.compare import _with_derived
-
-    t = _with_derived(table)
-    univariate = list(univariate) or list(MULTIVARIATE_COVARIATES)
-    marker, marker_day = "her2_pos_first_follow_up", "day_first_follow_up"
-    if landmark_day is None:
-        landmark_day = float(t[marker_day].max())
-    specs: list[CoxModelSpec] = []
-    for ep, (dur, ev, _) in ENDPOINTS.items():
-        for c in univariate:
-            specs.append(CoxModelSpec("Univariate", "06", ep,
-                                      t[[dur, ev, c]].dropna().astype(float), dur, ev, (c,)))
-        multi = list(MULTIVARIATE_COVARIATES)
-        specs.append(CoxModelSpec("Multivariate", "06", ep,
-                                  t[[dur, ev, *multi]].dropna().astype(float), dur, ev, tuple(multi)))
-        lm = landmark(t, landmark_day, dur, ev, marker, marker_day).dropna(subset=[marker])
-        specs.append(CoxModelSpec(f"Landmark (day {landmark_day:g})", "14", ep,
-                                  lm[[dur, ev, marker]].astype(float), dur, ev, (marker,)))
-        long = counting_process(t, dur, ev, marker, marker_day).rename(columns={"marker": marker})
-        specs.append(CoxModelSpec("Time-varying", "14", ep, long, "stop", "event", (marker,),
-                                  start="start"))
-    return specs
-
-
-def ph_table(specs: Sequence[CoxModelSpec], transform: str = "km") -> pd.DataFrame:
-    """:func:`ph_test` for every model of :func:`book_cox_models`, one row per covariate.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``chapter``, ``endpoint``, ``model``, ``covariate`` (``GLOBAL`` rows only for
-        models with several covariates), ``rho``, ``statistic``, ``df``, ``p`` (classic
-        test), ``p_score`` (R >= 3.0 score test), ``events``, ``note`` (why a model could not be tested; its numbers then NaN).
-    """
-    rows = []
-    for s in specs:
-        head = {"chapter": s.chapter, "endpoint": s.endpoint, "model": s.name}
-        try:
-            r = ph_test(s.data, s.duration, s.event, s.covariates, start=s.start,
-                        transform=transform)
-        except ModelError as err:
-            rows.append({**head, "covariate": ", ".join(s.covariates), "rho": np.nan,
-                         "statistic": np.nan, "df": np.nan, "p": np.nan, "p_score": np.nan,
-                         "events": int(s.data[s.event].sum()), "note": str(err)})
-            continue
-        if len(s.covariates) == 1:
-            r = r[r["covariate"] != "GLOBAL"]
-        for rec in r.to_dict("records"):
-            rows.append({**head, **{k: rec[k] for k in ("covariate", "rho", "statistic",
-                                                          "df", "p", "p_score", "events")},
-                         "note": ""})
-    return pd.DataFrame(rows)
 
 
 def plot_schoenfeld(residuals: pd.DataFrame, covariate: str, ax=None, time_scale: float = 1.0,
@@ -370,25 +82,18 @@ def plot_schoenfeld(residuals: pd.DataFrame, covariate: str, ax=None, time_scale
 # --------------------------------------------------------------------------------- RMST
 
 
-def _km_rmst_var(time: np.ndarray, event: np.ndarray, tau: float) -> tuple[float, float]:
-    """RMST up to tau and its Greenwood plug-in variance (survRM2's ``rmst1``)."""
-    ut = np.unique(time[(event == 1) & (time <= tau)])
-    surv, n_risk, n_event = [], [], []
-    s = 1.0
-    for u in ut:
-        n = int(np.sum(time >= u))
-        d = int(np.sum((time == u) & (event == 1)))
-        s *= 1.0 - d / n
-        surv.append(s)
-        n_risk.append(n)
-        n_event.append(d)
-    grid = np.r_[ut, tau]
-    areas = np.diff(np.r_[0.0, grid]) * np.r_[1.0, surv]
-    n_risk, n_event = np.asarray(n_risk, float), np.asarray(n_event, float)
+def _rmst_variance(kmf, tau: float) -> float:
+    """Greenwood plug-in variance of the RMST up to tau of a fitted KaplanMeierFitter
+    (``survRM2``'s ``rmst1``): the areas under the curve after each event time, squared,
+    weighted by d / (n (n - d))."""
+    et = kmf.event_table
+    et = et[(et["observed"] > 0) & (et.index <= tau)]
+    times = et.index.to_numpy(float)
+    areas = np.diff(np.r_[times, tau]) * kmf.survival_function_.iloc[:, 0].loc[times].to_numpy()
+    n, d = et["at_risk"].to_numpy(float), et["observed"].to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        w = np.where(n_risk - n_event == 0, 0.0, n_event / (n_risk * (n_risk - n_event)))
-    var = float(np.sum(np.cumsum(areas[1:][::-1]) ** 2 * w[::-1]))
-    return float(areas.sum()), var
+        w = np.where(n - d == 0, 0.0, d / (n * (n - d)))
+    return float(np.sum(np.cumsum(areas[::-1]) ** 2 * w[::-1]))
 
 
 def rmst_difference(time, event, group, tau: float | None = None,
@@ -421,7 +126,10 @@ def rmst_difference(time, event, group, tau: float | None = None,
     a median to be reached. The estimate is lifelines'
     ``restricted_mean_survival_time`` of a fitted ``KaplanMeierFitter``; the variance
     is the Greenwood plug-in of ``survRM2::rmst2`` (groups independent, so the
-    variance of the difference is the sum).
+    variance of the difference is the sum). lifelines' ``return_variance=True`` gives
+    another quantity, the variance of min(T, tau) among patients (standard deviation
+    3.28 years where ``survRM2`` prints a standard error of 0.283 on its PBC example),
+    not the variance of the estimate.
 
     References
     ----------
@@ -458,9 +166,7 @@ def rmst_difference(time, event, group, tau: float | None = None,
         m = g == value
         kmf = KaplanMeierFitter().fit(t[m], e[m])
         rmst = float(restricted_mean_survival_time(kmf, t=tau))
-        area, var = _km_rmst_var(t[m], e[m], tau)
-        if not np.isclose(rmst, area, rtol=1e-9, atol=1e-9):  # pragma: no cover - guard
-            raise RuntimeError("lifelines' RMST and the Kaplan-Meier area disagree")
+        var = _rmst_variance(kmf, tau)
         est[value] = (rmst, var)
         se = var**0.5
         rows.append({"quantity": f"group {int(value)}", "estimate": rmst, "se": se,
@@ -585,9 +291,6 @@ def results_tests(table: pd.DataFrame) -> pd.DataFrame:
     Notebooks 01-03 print no p-values (notebook 03's kappa comes with a confidence
     interval only). A model that could not be fitted contributes no test.
     """
-    from ctcbook.cohort.paper import COVARIATE_LABELS
-    from ctcbook.stats.compare import compare_survival, cox_table
-
     rows = []
     for ep in ENDPOINTS:
         for col, chapter in (("ctc_pos_baseline", "04"), ("ctc_pos_first_follow_up", "04"),
@@ -595,10 +298,7 @@ def results_tests(table: pd.DataFrame) -> pd.DataFrame:
             r = compare_survival(table, col, ep)
             rows.append({"chapter": chapter, "test": "log-rank", "factor": col, "endpoint": ep,
                          "p": r.logrank_p})
-    univariate = ["her2_pos_first_follow_up", "her2_pos_baseline", "her2_pos_any",
-                  "ctc_pos_baseline", "ctc_pos_first_follow_up", "prior_therapies",
-                  "age_per_10_years", "primary_her2_negative", "hormone_receptor_positive",
-                  "visceral_metastasis"]
+    univariate = list(COVARIATE_LABELS)  # notebook 06: one model per labelled covariate
     for ep in ENDPOINTS:
         uni = cox_table(table, [c for c in univariate if c in table.columns
                                 or c in ("age_per_10_years", "hormone_receptor_positive")], ep)
@@ -640,9 +340,7 @@ def events_per_variable(table: pd.DataFrame, covariates: Sequence[str]) -> pd.Da
        in logistic and Cox regression. Am J Epidemiol 2007;165:710-718.
        doi:10.1093/aje/kwk052
     """
-    from ctcbook.stats.compare import _with_derived
-
-    t = _with_derived(table)
+    t = with_derived(table)
     covariates = list(covariates)
     rows = []
     for ep, (dur, ev, _) in ENDPOINTS.items():
@@ -678,10 +376,8 @@ def collinearity(table: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame
     .. [1] Belsley DA, Kuh E, Welsch RE. Regression Diagnostics. Wiley 1980.
        doi:10.1002/0471725153
     """
-    from ctcbook.stats.compare import _with_derived
-
     covariates = list(covariates)
-    d = _with_derived(table)[covariates].dropna().astype(float)
+    d = with_derived(table)[covariates].dropna().astype(float)
     r = np.corrcoef(d.to_numpy(), rowvar=False)
     vif = np.diag(np.linalg.inv(r))
     rows = []
@@ -718,11 +414,9 @@ def added_value(table: pd.DataFrame, base: Sequence[str], added: Sequence[str],
     """
     from lifelines.utils import concordance_index
 
-    from ctcbook.stats.compare import _endpoint, _with_derived
-
-    dur, ev, _ = _endpoint(endpoint)
+    dur, ev, _ = endpoint_columns(endpoint)
     base, added = list(base), list(added)
-    d = _with_derived(table)[[dur, ev, *base, *added]].dropna().astype(float)
+    d = with_derived(table)[[dur, ev, *base, *added]].dropna().astype(float)
     rows = []
     fits = []
     for name, covs in (("base", base), ("base + added", base + added)):
@@ -739,76 +433,6 @@ def added_value(table: pd.DataFrame, base: Sequence[str], added: Sequence[str],
 
 
 # ------------------------------------------------------------------------- Simon-Makuch
-
-
-def simon_makuch(data: pd.DataFrame, duration: str, event: str, marker: str,
-                 marker_day: str) -> pd.DataFrame:
-    """Kaplan-Meier curves by a marker that patients acquire during follow-up.
-
-    Every patient starts in group 0 ("not known positive"); a patient whose marker is
-    1 moves to group 1 on ``marker_day`` (if still at risk then). At each time the risk
-    set of a group is the patients in it then, so nobody is credited with time before
-    entering the group: the extended Kaplan-Meier estimator of Simon and Makuch, i.e.
-    a Kaplan-Meier estimate with delayed entry on the counting-process data of
-    :func:`ctcbook.stats.timevarying.counting_process`.
-
-    Parameters
-    ----------
-    data : pandas.DataFrame
-        One row per patient.
-    duration, event : str
-        Follow-up from time zero and event indicator.
-    marker : str
-        0/1 marker (NaN: never measured, stays in group 0).
-    marker_day : str
-        Day the marker was measured.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per group and time at which something happens in it: ``group`` (0/1),
-        ``time``, ``at_risk``, ``entered`` (patients entering the group at this time),
-        ``events``, ``censored`` (including those leaving group 0 by switching),
-        ``survival`` (the estimate just after ``time``).
-
-    Notes
-    -----
-    The curve of group 1 estimates the survival of patients from the day they became
-    positive onward, under the assumption that the hazard depends on the current
-    marker only (the same assumption as the time-varying Cox model); it is not the
-    survival of a cohort defined at time zero. Its first steps rest on very few
-    patients. lifelines: ``KaplanMeierFitter().fit(stop, event, entry=start)`` on the
-    rows of one group gives the same curve.
-
-    References
-    ----------
-    .. [1] Simon R, Makuch RW. A non-parametric graphical representation of the
-       relationship between survival and the occurrence of an event: application to
-       responder versus non-responder bias. Stat Med 1984;3:35-44.
-       doi:10.1002/sim.4780030106
-    .. [2] Snapinn SM, Jiang Q, Iglewicz B. Illustrating the impact of a time-varying
-       covariate with an extended Kaplan-Meier estimator. Am Stat 2005;59:301-307.
-       doi:10.1198/000313005X70371
-    """
-    long = counting_process(data, duration, event, marker, marker_day)
-    rows = []
-    for grp in (0.0, 1.0):
-        part = long[long["marker"] == grp]
-        start = part["start"].to_numpy(float)
-        stop = part["stop"].to_numpy(float)
-        ev = part["event"].to_numpy(int)
-        times = np.unique(np.r_[start[start > 0], stop])
-        s = 1.0
-        for t in times:
-            at_risk = int(np.sum((start < t) & (stop >= t)))
-            d = int(np.sum((stop == t) & (ev == 1)))
-            c = int(np.sum((stop == t) & (ev == 0)))
-            entered = int(np.sum(start == t))
-            if at_risk > 0:
-                s *= 1.0 - d / at_risk
-            rows.append({"group": int(grp), "time": float(t), "at_risk": at_risk,
-                         "entered": entered, "events": d, "censored": c, "survival": s})
-    return pd.DataFrame(rows)
 
 
 def plot_simon_makuch(curves: pd.DataFrame, labels: dict | None = None, ax=None,

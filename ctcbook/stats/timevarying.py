@@ -8,20 +8,27 @@ to survive to be measured: guarantee-time (immortal-time) bias. Two remedies:
 * :func:`landmark`: keep the patients still at risk at a landmark day, classify them by
   what was known by then, and measure time from the landmark;
 * :func:`cox_time_varying`: a Cox model in which the marker switches on at the day it
-  was measured (counting-process (start, stop] data, :func:`counting_process`).
+  was measured (counting-process (start, stop] data, :func:`counting_process`, fitted by
+  lifelines' ``CoxTimeVaryingFitter``; the rows of :func:`counting_process` can be passed
+  to it as they are, with ``id_col="id"``).
+
+:func:`simon_makuch` draws the matching Kaplan-Meier curves (patients enter the positive
+group on the day they become positive).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ctcbook.stats.survival import CoxResult, ModelError, cox
 
-__all__ = ["landmark", "counting_process", "cox_time_varying", "TIMEPOINT_ANALYSES",
-           "compare_timepoint_analyses"]
+__all__ = ["landmark", "default_landmark_day", "counting_process", "cox_time_varying", "TIMEPOINT_ANALYSES",
+           "compare_timepoint_analyses", "simon_makuch"]
 
 
 def _require(data: pd.DataFrame, columns: Sequence[str]) -> None:
@@ -91,6 +98,16 @@ def landmark(
         out[marker] = out[marker].where(known)
     out["landmark_day"] = landmark_day
     return out
+
+
+def default_landmark_day(table: pd.DataFrame, marker_day: str = "day_first_follow_up") -> float:
+    """The book's landmark: the last day a marker was measured (every draw known by then).
+
+    Chapter 14, the proportional-hazards checks and the explorers' "landmark" all use
+    this day with :func:`landmark` (28 on the shipped cohort).
+    """
+    _require(table, [marker_day])
+    return float(table[marker_day].max())
 
 
 def counting_process(
@@ -207,19 +224,25 @@ def cox_time_varying(
     -------
     CoxResult
         As :func:`ctcbook.stats.survival.cox`; the marker's row in ``summary`` is named after
-        ``marker``. ``n`` counts (start, stop] rows, not patients.
+        ``marker``. ``n`` counts (start, stop] rows, not patients. With Efron's ties the fit
+        is lifelines', which does not report its iterations: ``iterations`` is then 0.
 
     Raises
     ------
     ModelError
-        As :func:`ctcbook.stats.survival.cox` (e.g. no events while the marker is on).
+        Missing covariate values, no events, a constant covariate (e.g. nobody's marker
+        switches on), collinear covariates, or monotone likelihood (a coefficient diverging,
+        e.g. no events while the marker is on).
 
     Notes
     -----
     The data are split with :func:`counting_process` and fitted with the counting-process
     partial likelihood (a row is at risk at t when start < t <= stop), i.e. R's
-    ``coxph(Surv(start, stop, event) ~ marker + ..., data = tmerge(...))`` and lifelines'
-    ``CoxTimeVaryingFitter``.
+    ``coxph(Surv(start, stop, event) ~ marker + ..., data = tmerge(...))``. With Efron's
+    ties (the default) this is lifelines' ``CoxTimeVaryingFitter`` with tightened
+    tolerances (``precision`` 1e-12, ``r_precision`` 1e-15); the score test at beta = 0
+    uses its gradient and Hessian at zero. lifelines knows Efron's method only, so
+    ``ties="breslow"`` is fitted by :func:`ctcbook.stats.survival.cox` with ``start``.
 
     References
     ----------
@@ -232,9 +255,85 @@ def cox_time_varying(
     covariates = list(covariates)
     if marker in covariates:
         raise ValueError("the marker must not also be listed among the fixed covariates")
+    if ties not in ("efron", "breslow"):
+        raise ValueError(f"ties must be 'efron' or 'breslow', not {ties!r}")
     long = counting_process(data, duration, event, marker, marker_day, covariates)
+    na = data[covariates].isna()
+    if na.to_numpy().any():
+        raise ModelError(f"{int(na.any(axis=1).sum())} row(s) have missing values in column(s) "
+                         f"{', '.join(repr(c) for c in covariates if na[c].any())}; "
+                         "drop or impute them before fitting")
     long = long.rename(columns={"marker": marker})
-    return cox(long, "stop", "event", [marker, *covariates], ties=ties, start="start")
+    names = [marker, *covariates]
+    if ties == "breslow":
+        return cox(long, "stop", "event", names, ties="breslow", start="start")
+    return _fit_time_varying(long, names)
+
+
+#: lifelines' Newton-Raphson run to convergence (its defaults stop up to 1e-4 early).
+TIGHT = {"precision": 1e-12, "r_precision": 1e-15}
+
+
+def _fit_time_varying(long: pd.DataFrame, names: list[str]) -> CoxResult:
+    """lifelines' CoxTimeVaryingFitter on counting-process rows, as a :class:`CoxResult`."""
+    from lifelines import CoxTimeVaryingFitter
+    from lifelines.exceptions import ConvergenceError, ConvergenceWarning
+
+    bad = [c for c in names if not pd.api.types.is_numeric_dtype(long[c])]
+    if bad:
+        raise ModelError(f"covariate column {bad[0]!r} is not numeric (dtype {long[bad[0]].dtype}); "
+                         "code it as numbers (e.g. 0/1 indicators) first")
+    long = long.astype({c: float for c in names})
+    x = long[names]
+    if not long["event"].any():
+        raise ModelError("there are no events, so no Cox model can be fitted")
+    for c in names:
+        if x[c].nunique() < 2:
+            raise ModelError(f"covariate {c!r} is constant ({x[c].iloc[0]:g} for every row); "
+                             "it has no effect to estimate")
+    cols = ["id", "start", "stop", "event", *names]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            ctv = CoxTimeVaryingFitter().fit(long[cols], id_col="id", event_col="event",
+                                             start_col="start", stop_col="stop", fit_options=TIGHT)
+        except ConvergenceError as err:
+            raise ModelError("the information matrix is singular: a covariate is collinear with "
+                             f"others or carries no information ({', '.join(map(repr, names))})"
+                             ) from err
+    failed = False
+    for w in caught:  # lifelines' convergence heuristics are replaced by the check below
+        if issubclass(w.category, ConvergenceWarning):
+            failed |= any(k in str(w.message) for k in ("failed to converge", "suspiciously",
+                                                        "still high"))
+        else:
+            warnings.warn(w.message, w.category, stacklevel=3)
+    beta = ctv.params_.loc[names].to_numpy()
+    runaway = np.abs(beta) * (x.max() - x.min()).to_numpy()
+    if failed or not np.isfinite(beta).all() or np.any(runaway > 25.0):
+        j = int(np.nanargmax(np.where(np.isfinite(runaway), runaway, np.inf)))
+        raise ModelError(f"the coefficient of {names[j]!r} diverges (monotone likelihood: the "
+                         f"events are completely separated by {names[j]!r}), so its hazard ratio "
+                         "is infinite and the Cox model cannot be fitted")
+    cov = ctv.variance_matrix_.to_numpy(dtype=float)  # rows and columns in the order of names
+    lr = ctv.log_likelihood_ratio_test().test_statistic
+    h0, g0, _ = CoxTimeVaryingFitter._get_gradients(
+        x.to_numpy(dtype=float), long["event"].to_numpy(dtype=bool), long["start"].to_numpy(float),
+        long["stop"].to_numpy(float), np.ones(len(long)), np.zeros(len(names)))
+    score = float(g0 @ np.linalg.solve(-h0, g0))
+    wald = float(beta @ np.linalg.solve(cov, beta))
+    p = len(names)
+    summary = ctv.summary.loc[names, ["coef", "se(coef)", "exp(coef)", "exp(coef) lower 95%",
+                                      "exp(coef) upper 95%", "p"]]
+    summary.columns = ["coef", "se", "hr", "hr_lower", "hr_upper", "p"]
+    return CoxResult(
+        summary=summary, loglik=float(ctv.log_likelihood_),
+        loglik_null=float(ctv.log_likelihood_ - lr / 2), lr_statistic=float(lr), lr_df=p,
+        lr_p=float(stats.chi2.sf(lr, p)), wald_statistic=wald, wald_df=p,
+        wald_p=float(stats.chi2.sf(wald, p)), score_statistic=score, score_df=p,
+        score_p=float(stats.chi2.sf(score, p)), n=len(long), events=int(long["event"].sum()),
+        converged=True, iterations=0, ties="efron",
+        covariance=pd.DataFrame(cov, index=names, columns=names))
 
 
 #: The analyses of :func:`compare_timepoint_analyses`: key -> display label.
@@ -267,7 +366,7 @@ def compare_timepoint_analyses(
         One row per patient (:func:`ctcbook.cohort.rules.patient_table`), with columns
         ``<endpoint>_days`` and ``<endpoint>_event`` for every endpoint.
     landmark_day : float, optional
-        Default: the last ``marker_day`` of the table (every draw known by then).
+        Default: :func:`default_landmark_day` (the last ``marker_day`` of the table).
     endpoints : sequence of str
         Endpoint prefixes, e.g. ``("pfs", "os")``.
     marker, marker_day, any_marker : str
@@ -292,7 +391,7 @@ def compare_timepoint_analyses(
        2008;167:492-499. doi:10.1093/aje/kwm324
     """
     if landmark_day is None:
-        landmark_day = float(table[marker_day].max())
+        landmark_day = default_landmark_day(table, marker_day)
     rows = []
     for ep in endpoints:
         dur, ev = f"{ep}_days", f"{ep}_event"
@@ -319,3 +418,72 @@ def compare_timepoint_analyses(
     cols = ["endpoint", "analysis", "label", "patients", "events", "hr", "hr_lower", "hr_upper",
             "p", "landmark_day", "note"]
     return pd.DataFrame(rows)[cols]
+
+
+def simon_makuch(data: pd.DataFrame, duration: str, event: str, marker: str,
+                 marker_day: str) -> pd.DataFrame:
+    """Kaplan-Meier curves by a marker that patients acquire during follow-up.
+
+    Every patient starts in group 0 ("not known positive"); a patient whose marker is
+    1 moves to group 1 on ``marker_day`` (if still at risk then). At each time the risk
+    set of a group is the patients in it then, so nobody is credited with time before
+    entering the group: the extended Kaplan-Meier estimator of Simon and Makuch, i.e.
+    a Kaplan-Meier estimate with delayed entry on the counting-process data of
+    :func:`ctcbook.stats.timevarying.counting_process`.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per patient.
+    duration, event : str
+        Follow-up from time zero and event indicator.
+    marker : str
+        0/1 marker (NaN: never measured, stays in group 0).
+    marker_day : str
+        Day the marker was measured.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group and time at which something happens in it: ``group`` (0/1),
+        ``time``, ``at_risk``, ``entered`` (patients entering the group at this time),
+        ``events``, ``censored`` (including those leaving group 0 by switching),
+        ``survival`` (the estimate just after ``time``).
+
+    Notes
+    -----
+    The curve of group 1 estimates the survival of patients from the day they became
+    positive onward, under the assumption that the hazard depends on the current
+    marker only (the same assumption as the time-varying Cox model); it is not the
+    survival of a cohort defined at time zero. Its first steps rest on very few
+    patients. The curves are lifelines' ``KaplanMeierFitter().fit(stop, event,
+    entry=start)`` on the rows of each group.
+
+    References
+    ----------
+    .. [1] Simon R, Makuch RW. A non-parametric graphical representation of the
+       relationship between survival and the occurrence of an event: application to
+       responder versus non-responder bias. Stat Med 1984;3:35-44.
+       doi:10.1002/sim.4780030106
+    .. [2] Snapinn SM, Jiang Q, Iglewicz B. Illustrating the impact of a time-varying
+       covariate with an extended Kaplan-Meier estimator. Am Stat 2005;59:301-307.
+       doi:10.1198/000313005X70371
+    """
+    from lifelines import KaplanMeierFitter
+
+    long = counting_process(data, duration, event, marker, marker_day)
+    out = []
+    for grp in (0, 1):
+        part = long[long["marker"] == grp]
+        if part.empty:
+            continue
+        kmf = KaplanMeierFitter().fit(part["stop"], part["event"], entry=part["start"])
+        t = kmf.event_table.join(kmf.survival_function_.set_axis(["survival"], axis=1))
+        t = t[t.index > 0]
+        out.append(pd.DataFrame({
+            "group": grp, "time": t.index.to_numpy(float),
+            # lifelines counts patients entering at t as at risk at t; here (start, stop]
+            "at_risk": (t["at_risk"] - t["entrance"]).to_numpy(int),
+            "entered": t["entrance"].to_numpy(int), "events": t["observed"].to_numpy(int),
+            "censored": t["censored"].to_numpy(int), "survival": t["survival"].to_numpy()}))
+    return pd.concat(out, ignore_index=True)
