@@ -317,30 +317,18 @@ def _check_ctc(table: Table, known: set[str] | None, os_days: dict[str, float],
     return records
 
 
-def _frame(records: list[dict[str, Any]], columns: tuple[str, ...], ints: tuple[str, ...],
-           floats: tuple[str, ...]) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(records, columns=_all_columns(records, columns))
-    for col in frame.columns:
-        if col in ints:
-            frame[col] = frame[col].astype("int64")
-        elif col in floats:
-            frame[col] = frame[col].astype("float64")
-        else:
-            frame[col] = frame[col].astype(object)
-    return frame
+def _frame(records: list[dict[str, Any]], columns: tuple[str, ...],
+           dtypes: dict[str, str]) -> pd.DataFrame:
+    """The checked records as a frame: the format's columns first, then the extra ones (text)."""
+    extra = [k for k in records[0] if k not in columns] if records else []
+    frame = pd.DataFrame.from_records(records, columns=[*columns, *extra])
+    return frame.astype({c: dtypes.get(c, object) for c in frame.columns})
 
 
-def _all_columns(records: list[dict[str, Any]], columns: tuple[str, ...]) -> list[str]:
-    out = list(columns)
-    for r in records[:1]:
-        out += [k for k in r if k not in columns]
-    return out
-
-
-_PATIENT_INTS = ("prior_therapies", "visceral_metastasis", "pfs_event", "os_event")
-_PATIENT_FLOATS = ("age_years", "pfs_days", "os_days")
-_CTC_INTS = ("ctc_count", "her2_positive_ctc")
-_CTC_FLOATS = ("day",)
+_PATIENT_DTYPES = {**dict.fromkeys(("prior_therapies", "visceral_metastasis", "pfs_event",
+                                    "os_event"), "int64"),
+                   **dict.fromkeys(("age_years", "pfs_days", "os_days"), "float64")}
+_CTC_DTYPES = {"ctc_count": "int64", "her2_positive_ctc": "int64", "day": "float64"}
 
 
 def check_tables(patients: Table | None, ctc: Table | None, problems: list[Problem],
@@ -357,8 +345,8 @@ def check_tables(patients: Table | None, ctc: Table | None, problems: list[Probl
     crecords = _check_ctc(ctc, known, os_days, problems, notes) if ctc is not None else []
     if problems or patients is None or ctc is None:
         return None
-    pframe = _frame(precords, PATIENT_COLUMNS, _PATIENT_INTS, _PATIENT_FLOATS)
-    cframe = _frame(crecords, CTC_COLUMNS, _CTC_INTS, _CTC_FLOATS)
+    pframe = _frame(precords, PATIENT_COLUMNS, _PATIENT_DTYPES)
+    cframe = _frame(crecords, CTC_COLUMNS, _CTC_DTYPES)
     return pframe, cframe
 
 

@@ -206,7 +206,7 @@ def make_class_kit(roster: str | Path, out: str | Path, *, book: str | Path = ".
 
         start = time.perf_counter()
         writer = PdfWriter()
-        with printing._Browser() as browser:
+        with printing.Browser() as browser:
             for (student_id, _seed, folder), (_, page) in zip(students, keys, strict=True):
                 printed = printing.print_html(page, folder / "answer-key.pdf", base=folder,
                                               footer_title=f"Answer key: {student_id}",
