@@ -23,7 +23,6 @@ import pandas as pd
 DATA_ENV = "CTCBOOK_DATA"
 
 
-
 def _shipped() -> Path:
     """The shipped cohort: in a wheel, ``ctcbook/cohort/shipped/`` (``setup.py`` copies the
     repository's ``data/`` there); in a source checkout, ``data/`` itself (one copy)."""
