@@ -1,6 +1,6 @@
 """An installed wheel carries the shipped cohort: ``load_cohort()`` works outside the repository.
 
-The test builds the wheel from a copy of the tracked sources (``pip wheel --no-deps
+The test builds the wheel from a copy of the sources (``pip wheel --no-deps
 --no-build-isolation``: no network), installs it into a fresh virtual environment that sees
 this environment's packages for the dependencies only (a ``.pth`` line; the editable
 install of ctcbook itself is not picked up), and runs Python there from a folder outside the
@@ -37,14 +37,19 @@ print(json.dumps(out))
 """
 
 
+#: What a wheel is built from (pyproject.toml's readme and licence included).
+BUILD_INPUTS = ("ctcbook", "data", "pyproject.toml", "setup.py", "MANIFEST.in", "README.md",
+                "LICENSE")
+
+
 def _sources(dest: Path) -> Path:
-    """Copy what git tracks (and the packaging files) into ``dest``; the build writes there."""
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True,
-                           check=True).stdout.decode().split("\0")
-    for name in [f for f in files if f] + ["setup.py", "MANIFEST.in"]:
+    """Copy the build inputs into ``dest`` (the build writes there, never in the repository)."""
+    for name in BUILD_INPUTS:
         src = ROOT / name
-        if src.is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            dest.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / name)
     return dest
 
