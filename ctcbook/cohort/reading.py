@@ -88,6 +88,9 @@ def _is_binary(data: bytes) -> str | None:
     return None
 
 
+_INVALID_BYTE = re.compile("[\udc80-\udcff]")
+
+
 def decode_text(file: str, data: bytes, problems: list[Problem]) -> str | None:
     """Decode UTF-8 (an optional BOM is fine); on failure add one problem and return None."""
     if data.startswith(b"\xef\xbb\xbf"):
@@ -95,21 +98,10 @@ def decode_text(file: str, data: bytes, problems: list[Problem]) -> str | None:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        bad_lines: list[int] = []
-        pos = exc.start
         first_byte = data[exc.start]
-        while True:
-            line = data[:pos].count(b"\n") + 1
-            if not bad_lines or bad_lines[-1] != line:
-                bad_lines.append(line)
-            rest = data[pos + 1 :]
-            try:
-                rest.decode("utf-8")
-                break
-            except UnicodeDecodeError as more:
-                pos = pos + 1 + more.start
-            if len(bad_lines) > 10:
-                break
+        # invalid bytes decode to lone surrogates, which valid UTF-8 text never contains
+        escaped = data.decode("utf-8", errors="surrogateescape").split("\n")
+        bad_lines = [n for n, line in enumerate(escaped, start=1) if _INVALID_BYTE.search(line)]
         guess = bytes([first_byte]).decode("cp1252", errors="replace")
         hint = f' (in Windows-1252/Latin-1 it would be "{guess}")' if guess.isprintable() else ""
         also = ""
