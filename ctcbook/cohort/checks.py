@@ -350,7 +350,6 @@ def check_tables(patients: Table | None, ctc: Table | None, problems: list[Probl
     return pframe, cframe
 
 
-
 def validate_frames(patients: pd.DataFrame, ctc: pd.DataFrame) -> list[Problem]:
     """Check two in-memory tables against the cohort format; return the problems found.
 

@@ -105,7 +105,6 @@ def cohort_path(path: str | os.PathLike | None = None) -> Path:
     return SHIPPED
 
 
-
 # --------------------------------------------------------------------------------------
 # Problems and the error
 
@@ -231,7 +230,6 @@ def format_problems(
                                else "  ", break_long_words=False, break_on_hyphens=False)
                  for line in lines]
     return "\n".join(lines)
-
 
 
 def quote(text: str, limit: int = 40) -> str:

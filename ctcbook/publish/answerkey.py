@@ -367,8 +367,6 @@ def answer_key_html(student_id: str, seed: int, cohort, entries: list[KeyEntry],
     return "".join(parts)
 
 
-
-
 def key_frame(entries: list[KeyEntry]) -> pd.DataFrame:
     """The key as a tidy table: one row per (exercise, quantity)."""
     return pd.DataFrame([{"label": en.exercise.label, "quantity": q, "value": v}
