@@ -13,7 +13,8 @@ Layers
 Each layer imports only from the layers above it in this list
 (``tests/test_layers.py`` checks it).
 
-cohort       the cohort format, loader and writer (``io``), spreadsheets (``convert``),
+cohort       the cohort format (``format``), its forgiving reader and checks (``reading``,
+             ``checks``), loader and writer (``io``), spreadsheets (``convert``),
              the paper's numbers and choices (``paper``), CTC and HER2 rules (``rules``)
 stats        survival analyses (``survival``, ``timevarying``, ``firth``), cutpoints,
              resampling, model checks, power, agreement; one private vectorised engine
@@ -34,13 +35,13 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _API: dict[str, str] = {
     # cohort
-    "Cohort": "cohort.io",
-    "CohortError": "cohort.io",
+    "Cohort": "cohort.format",
+    "CohortError": "cohort.format",
     "load_cohort": "cohort.io",
     "validate_cohort": "cohort.io",
     "write_cohort": "cohort.io",
-    "cohort_path": "cohort.io",
-    "Problem": "cohort.io",
+    "cohort_path": "cohort.format",
+    "Problem": "cohort.format",
     "from_wide": "cohort.convert",
     "to_wide": "cohort.convert",
     # markers

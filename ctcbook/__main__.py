@@ -19,7 +19,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ctcbook.cohort.io import CohortError, cohort_path, format_problems, load_cohort, write_cohort
+from ctcbook.cohort.format import CohortError, cohort_path, format_problems
+from ctcbook.cohort.io import load_cohort, validate_cohort, write_cohort
 
 PROG = "ctcbook"
 
@@ -47,18 +48,10 @@ def _write_checked(cohort, out: Path) -> None:
         write_cohort(cohort, out)
     except OSError as exc:
         raise _Failure(f"cannot write {out}: {exc.strerror or exc}") from None
-    problems = _problems_of(out)
+    problems = validate_cohort(out)
     if problems:
         raise _Failure("the written cohort is not valid (a bug; please report it):\n"
                        + format_problems(problems, str(out), limit=None))
-
-
-def _problems_of(path: Path) -> list:
-    try:
-        load_cohort(path)
-    except CohortError as err:
-        return err.problems
-    return []
 
 
 #: The data dictionary: in the repository, and as a page of the book.

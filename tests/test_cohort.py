@@ -15,7 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ctcbook.cohort.io import (
+from ctcbook.cohort.checks import validate_frames
+from ctcbook.cohort.format import (
     CTC_COLUMNS,
     DATA_ENV,
     PATIENT_COLUMNS,
@@ -25,13 +26,10 @@ from ctcbook.cohort.io import (
     Problem,
     cohort_path,
     format_problems,
-    load_cohort,
     summarise_problems,
     timepoint_order,
-    validate_cohort,
-    validate_frames,
-    write_cohort,
 )
+from ctcbook.cohort.io import load_cohort, validate_cohort, write_cohort
 
 GOOD = Path(__file__).parent / "bad_cohorts" / "good"
 
@@ -688,7 +686,7 @@ def test_fuzz_cell_replacements(file, row, col, cell):
 
 
 def test_data_readme_documents_the_format():
-    from ctcbook.cohort.io import CATEGORIES, TIMEPOINTS
+    from ctcbook.cohort.format import CATEGORIES, TIMEPOINTS
 
     text = (Path(__file__).parents[1] / "data" / "README.md").read_text(encoding="utf-8")
     for column in PATIENT_COLUMNS + CTC_COLUMNS:

@@ -194,8 +194,10 @@ def test_maxstat_bad_arguments():
 # ---------------------------------------------------------------- best_cutpoints
 
 
-def test_best_cutpoints_equals_direct_calls():
-    """best_cutpoints is maxstat + logrank_sweep per marker; compare with direct calls."""
+def test_best_cutpoints_picks_maxstat_and_reports_lifelines_logrank():
+    """best_cutpoints per marker: maxstat's cutpoint (its own R references are above), the
+    patients at or above it, and the log-rank p there, against lifelines' ``logrank_test``."""
+    from lifelines.statistics import logrank_test
     from scipy import stats
 
     from ctcbook.stats.cutpoints import best_cutpoints
@@ -218,11 +220,12 @@ def test_best_cutpoints_equals_direct_calls():
         ms = maxstat(d["t"], d["e"], d[row["marker"]], n_permutations=500, seed=4)
         values = np.sort(d[row["marker"]].unique())
         threshold = values[values > ms.cutpoint].min()
-        sweep = logrank_sweep(d["t"], d["e"], d[row["marker"]]).set_index("cutpoint")
+        high = (d[row["marker"]] >= threshold).to_numpy()
+        lr = logrank_test(d["t"][high], d["t"][~high], d["e"][high], d["e"][~high])
         assert row["n"] == len(d)
         assert row["threshold"] == threshold
-        assert row["n_high"] == (d[row["marker"]] >= threshold).sum()
-        assert row["p_logrank"] == pytest.approx(sweep.loc[threshold, "p_value"], rel=1e-12)
+        assert row["n_high"] == high.sum()
+        assert row["p_logrank"] == pytest.approx(lr.p_value, rel=1e-8)
         assert row["statistic"] == ms.statistic
         assert row["p_naive"] == pytest.approx(2 * stats.norm.sf(ms.statistic))
         assert (row["p_lau92"], row["p_lau94"], row["p_permutation"]) == (

@@ -168,6 +168,10 @@ def test_sensitivity(data):
 
 
 def test_stability_and_summary_equal_direct_calls(data):
+    """stability() is bootstrap + permutation + sensitivity on one endpoint: the wiring is
+    checked against direct calls, the log-rank p against lifelines."""
+    from lifelines.statistics import logrank_test
+
     from ctcbook.stats.resampling import stability, stability_summary
 
     t, e, g = data
@@ -193,6 +197,10 @@ def test_stability_and_summary_equal_direct_calls(data):
         assert (row["hazard_ratio"], row["hr_lower"], row["hr_upper"]) == (
             hr["estimate"], hr["ci_lower"], hr["ci_upper"])
         assert (row["p_logrank"], row["p_permutation"]) == (perm.p_asymptotic, perm.p_value)
+        g1 = d["grp"] == 1  # the value itself, against lifelines
+        lr = logrank_test(d[f"{ep}_days"][g1], d[f"{ep}_days"][~g1], d[f"{ep}_event"][g1],
+                          d[f"{ep}_event"][~g1])
+        assert row["p_logrank"] == pytest.approx(lr.p_value, rel=1e-8)
         left = sens.loc[sens["change"] == "left out", "p_value"]
         changed = sens.loc[sens["change"] == "outcome changed", "p_value"]
         assert (row["p_left_out_min"], row["p_left_out_max"]) == (left.min(), left.max())

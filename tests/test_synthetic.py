@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -169,9 +168,7 @@ def test_checksums_match_shipped_files():
 
 
 def test_regeneration_is_byte_identical(tmp_path):
-    start = time.perf_counter()
     assert synthetic.main(["--out", str(tmp_path)]) == 0
-    assert time.perf_counter() - start < 30
     for name in (*FILES, "SHA256SUMS"):
         assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes(), name
 
@@ -325,10 +322,9 @@ def test_simulate_small(n):
     _check_invariants(c)
 
 
-def test_simulate_large_is_fast_and_plausible():
-    start = time.perf_counter()
+def test_simulate_large_is_plausible():
+    """Speed is measured by benchmarks/bench_synthetic.py, not asserted here."""
     c = synthetic.simulate_cohort(n=10_000, seed=1)
-    assert time.perf_counter() - start < 5
     _check_invariants(c)
     t = patient_table(c)
     assert c.patients["patient_id"].iloc[-1] == "P10000"

@@ -6,6 +6,8 @@ Reference values:
 * The Fleiss-Cohen-Everitt (1969) standard error: SAS PROC FREQ's printed agreement
   study (kappa 0.3449, ASE 0.0724, 0.2030 to 0.4868; SAS/STAT User's Guide, PROC FREQ,
   "Getting Started: Agreement Study").
+* The Fleiss-Cohen-Everitt (1969) standard error and interval of kappa: SAS PROC FREQ's
+  printout for a 3 x 3 table (see ``test_kappa_se_matches_sas``).
 * Table 1 counts are checked against a four-patient cohort counted by hand.
 * The log-rank example is notebook 05's exercise (O_A = 3, E_A = 1.9), worked by hand.
 """
@@ -52,6 +54,22 @@ def test_kappa_se_matches_sas_proc_freq():
     assert k.n == 88
     assert round(k.kappa, 4) == 0.3449 and round(k.se, 4) == 0.0724
     assert round(k.ci_lower, 4) == 0.2030 and round(k.ci_upper, 4) == 0.4868
+
+
+def test_kappa_se_matches_sas():
+    """Standard error and 95% interval of kappa against SAS PROC FREQ (AGREE).
+
+    Table [[0, 4, 1], [0, 8, 0], [0, 1, 5]] (two raters, three categories): SAS prints
+    Kappa 0.4842, ASE 0.1380, 95% confidence limits 0.2137 and 0.7547 (the large-sample
+    standard error of Fleiss, Cohen & Everitt 1969, Psychol Bull 72:323-327). The printout
+    is quoted in statsmodels' tests (statsmodels/stats/tests/test_inter_rater.py,
+    ``UnweightedCohens``), which check ``cohens_kappa`` against it to 4 decimals.
+    """
+    k = cohen_kappa([[0, 4, 1], [0, 8, 0], [0, 1, 5]])
+    assert k.kappa == pytest.approx(0.4842, abs=5e-5)
+    assert k.se == pytest.approx(0.1380, abs=5e-5)
+    assert k.ci_lower == pytest.approx(0.2137, abs=5e-5)
+    assert k.ci_upper == pytest.approx(0.7547, abs=5e-5)
 
 
 def test_kappa_max_cohen_definition():

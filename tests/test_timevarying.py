@@ -249,7 +249,27 @@ def _cohort_like(n: int = 80, seed: int = 5) -> pd.DataFrame:
     return out
 
 
-def test_compare_timepoint_analyses_equals_direct_calls():
+def _lifelines_row(data, dur, ev, marker, day):
+    """HR, its 95% interval and the Wald p of ``marker`` fitted by lifelines (tightened):
+    ``CoxTimeVaryingFitter`` on the (start, stop] rows when ``day`` is given, else
+    ``CoxPHFitter``."""
+    from lifelines import CoxPHFitter, CoxTimeVaryingFitter
+
+    tight = {"precision": 1e-12, "r_precision": 1e-15}
+    if day:
+        long = counting_process(data, dur, ev, marker, day).rename(columns={"marker": marker})
+        fit = CoxTimeVaryingFitter().fit(long, id_col="id", event_col="event", start_col="start",
+                                         stop_col="stop", fit_options=tight)
+    else:
+        fit = CoxPHFitter().fit(data[[dur, ev, marker]], dur, ev, fit_options=tight)
+    s = fit.summary.loc[marker]
+    return {"hr": s["exp(coef)"], "hr_lower": s["exp(coef) lower 95%"],
+            "hr_upper": s["exp(coef) upper 95%"], "p": s["p"]}
+
+
+# lifelines' low-variance heuristic fires for a mostly-zero 0/1 marker (see above)
+@pytest.mark.filterwarnings("ignore:Column .* have very low variance:lifelines.exceptions.ConvergenceWarning")
+def test_compare_timepoint_analyses_equals_lifelines():
     from ctcbook.stats.timevarying import TIMEPOINT_ANALYSES, compare_timepoint_analyses
 
     t = _cohort_like()
@@ -269,14 +289,13 @@ def test_compare_timepoint_analyses_equals_direct_calls():
         }
         rows = out[out["endpoint"] == ep].set_index("analysis")
         for key, (data, marker, day) in expected.items():
-            fit = (cox_time_varying(data, dur, ev, marker, day) if day
-                   else cox(data, dur, ev, [marker]))
-            s = fit.summary.iloc[0]
+            reference = _lifelines_row(data, dur, ev, marker, day)
             row = rows.loc[key]
             assert row["patients"] == len(data)
             assert row["events"] == data[ev].sum()
-            for col in ("hr", "hr_lower", "hr_upper", "p"):
-                assert row[col] == pytest.approx(s[col], rel=1e-12)
+            for col, value in reference.items():  # lifelines stops with a score of ~1e-6
+                rel = 1e-5 if col == "p" else 1e-6  # even tightened: p moves a little more
+                assert row[col] == pytest.approx(value, rel=rel), (ep, key, col)
             assert row["note"] == ""
 
 

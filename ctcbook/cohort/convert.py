@@ -21,7 +21,7 @@ For a timepoint ``T`` (``baseline``, ``first_follow_up``, ``follow_up_2``, ...):
 Empty ``ctc_T``, ``her2_ctc_T`` and ``day_T`` cells mean the draw is missing (no row in
 ``ctc.csv``). Every other column is kept as an extra patient column. :func:`from_wide`
 checks everything :func:`ctcbook.cohort.io.load_cohort` checks, and reports problems in
-terms of the wide table (its row and column), as a :class:`~ctcbook.cohort.io.CohortError`.
+terms of the wide table (its row and column), as a :class:`~ctcbook.cohort.format.CohortError`.
 """
 
 from __future__ import annotations
@@ -33,21 +33,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from ctcbook.cohort.io import (
+from ctcbook.cohort.checks import check_tables
+from ctcbook.cohort.format import (
     CTC_COLUMNS,
     PATIENT_COLUMNS,
     Cohort,
     CohortError,
     Problem,
-    _check_tables,
-    _frame_table,
-    _read_table,
-    _Row,
-    _sort,
-    _Table,
     format_notes,
+    sort_problems,
     timepoint_order,
 )
+from ctcbook.cohort.io import whole_numbers
+from ctcbook.cohort.reading import Row, Table, read_table, table_from_frame
 
 _DRAW_COLUMN = re.compile(r"(her2_ctc|ctc|day)_(.+)")
 _KINDS = {"ctc": "ctc_count", "her2_ctc": "her2_positive_ctc", "day": "day"}
@@ -59,7 +57,7 @@ def wide_columns(timepoint: str) -> tuple[str, str, str]:
 
 
 def _draw_columns(
-    table: _Table, problems: list[Problem]
+    table: Table, problems: list[Problem]
 ) -> tuple[dict[str, dict[str, str]], list[str]]:
     """Find the draw columns: {timepoint: {long column: wide column}} and the others."""
     draws: dict[str, dict[str, str]] = {}
@@ -93,17 +91,17 @@ def _draw_columns(
     return dict(sorted(draws.items(), key=lambda kv: timepoint_order(kv[0]) or 0)), others
 
 
-def _split(table: _Table, problems: list[Problem]) -> tuple[_Table, _Table]:
+def _split(table: Table, problems: list[Problem]) -> tuple[Table, Table]:
     """Split the wide table into a patient table and a draw table (rows keep wide names)."""
     draws, others = _draw_columns(table, problems)
-    prows: list[_Row] = []
-    crows: list[_Row] = []
+    prows: list[Row] = []
+    crows: list[Row] = []
     complete = {
         tp: cols for tp, cols in draws.items()
         if {"ctc_count", "her2_positive_ctc"} <= cols.keys() and ("day" in cols or tp == "baseline")
     }  # timepoints with a missing column are reported once, not row by row
     for row in table.rows:
-        prows.append(_Row(row.line, {c: row.cells[c] for c in others}, row.file))
+        prows.append(Row(row.line, {c: row.cells[c] for c in others}, row.file))
         pid = row.cells.get("patient_id", "").strip()
         for tp, cols in complete.items():
             cells = {k: row.cells[c].strip() for k, c in cols.items()}
@@ -148,10 +146,10 @@ def _split(table: _Table, problems: list[Problem]) -> tuple[_Table, _Table]:
                 continue
             long = {"patient_id": pid, "timepoint": tp, "day": day,
                     "ctc_count": count, "her2_positive_ctc": her2}
-            crows.append(_Row(row.line, long, row.file, names))
+            crows.append(Row(row.line, long, row.file, names))
     return (
-        _Table(table.file, others, prows, table.ragged_ids),
-        _Table(table.file, list(CTC_COLUMNS), crows),
+        Table(table.file, others, prows, table.ragged_ids),
+        Table(table.file, list(CTC_COLUMNS), crows),
     )
 
 
@@ -171,7 +169,7 @@ def _date(text: str) -> dt.date | None:
         return None
 
 
-def _dates_to_days(table: _Table, problems: list[Problem], notes: dict) -> None:
+def _dates_to_days(table: Table, problems: list[Problem], notes: dict) -> None:
     """Replace ISO dates (YYYY-MM-DD) in the day columns by days since ``baseline_date``.
 
     Only the in-memory rows change (never the file). Day columns: ``pfs_days``,
@@ -235,23 +233,23 @@ def from_wide(
     notes: dict = {}
     if isinstance(wide, pd.DataFrame):
         label = "wide table"
-        table = _frame_table(wide, label, PATIENT_COLUMNS, problems)
+        table = table_from_frame(wide, label, PATIENT_COLUMNS, problems)
     else:
         path = Path(wide)
         label = str(wide)
         if not path.is_file():
             what = "is a folder, not a CSV file" if path.is_dir() else "file does not exist"
             raise CohortError([Problem(label, None, None, what)], label)
-        read = _read_table(path.parent, path.name, PATIENT_COLUMNS, problems, notes)
+        read = read_table(path.parent, path.name, PATIENT_COLUMNS, problems, notes)
         if read is None:
-            raise CohortError(_sort(problems), label)
+            raise CohortError(sort_problems(problems), label)
         table = read
     if dates:
         _dates_to_days(table, problems, notes)
     ptable, ctable = _split(table, problems)
-    frames = _check_tables(ptable, ctable, problems, notes)
+    frames = check_tables(ptable, ctable, problems, notes)
     if problems or frames is None:
-        raise CohortError(_sort(problems), source or label)
+        raise CohortError(sort_problems(problems), source or label)
     patients, ctc = frames
     return Cohort(patients, ctc, source=source or label, synthetic=synthetic,
                   metadata=dict(metadata or {}), notes=format_notes(notes))
@@ -265,8 +263,6 @@ def to_wide(cohort: Cohort) -> pd.DataFrame:
     numbers are ``Int64`` too, so a CSV written from it reads ``68``, not ``68.0``. Extra
     columns of the draw table are not carried over.
     """
-    from ctcbook.cohort.io import whole_numbers
-
     wide = cohort.patients.copy()
     ctc = cohort.ctc
     timepoints = sorted(set(ctc["timepoint"]), key=lambda t: timepoint_order(t) or 0)

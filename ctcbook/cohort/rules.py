@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ctcbook.cohort.format import timepoint_order
 from ctcbook.cohort.paper import CTC_THRESHOLD, TIMEPOINTS
 
 __all__ = [
@@ -276,8 +277,6 @@ def patient_table(
     ctc = cohort.ctc
     # Later draws (follow_up_2, follow_up_3, ...) are valid in the cohort format but not
     # used here: the paper's analyses, "any timepoint" included, use these two draws.
-    from ctcbook.cohort.io import timepoint_order
-
     unknown = sorted(tp for tp in set(ctc["timepoint"]) if timepoint_order(tp) is None)
     ctc = ctc.loc[ctc["timepoint"].isin(TIMEPOINTS)]
     if unknown:

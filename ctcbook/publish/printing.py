@@ -190,8 +190,11 @@ def _text(element) -> str:
     return " ".join(element.get_text(" ").split()).replace(" ,", ",").replace("# ", "").strip()
 
 
-class _Browser:
-    """One headless Chromium for a whole print job; non-local requests are blocked."""
+class Browser:
+    """One headless Chromium for a whole print job; non-local requests are blocked.
+
+    ``with Browser() as b: print_html(..., browser=b)`` prints many documents with one launch.
+    """
 
     def __enter__(self):
         from playwright.sync_api import sync_playwright
@@ -297,7 +300,7 @@ def _footer_layer(n_pages: int, title: str) -> tuple[str, str]:
 
 
 def print_html(document: str, out: Path, *, base: Path | None = None, footer_title: str = "",
-               browser: _Browser | None = None) -> Printed:
+               browser: Browser | None = None) -> Printed:
     """Print an HTML document (a string) to ``out`` with page numbers in the footer.
 
     ``base`` is the folder that relative links in ``document`` resolve against.
@@ -316,7 +319,7 @@ def print_html(document: str, out: Path, *, base: Path | None = None, footer_tit
         "</div>")
     try:
         if browser is None:
-            with _Browser() as own:
+            with Browser() as own:
                 pdf = own.pdf(tmp.as_uri(), footer=footer)
         else:
             pdf = browser.pdf(tmp.as_uri(), footer=footer)
@@ -342,7 +345,7 @@ def print_book(html_dir: Path, out: Path, *, solutions: bool = False,
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     klass = "ctcbook-print" + (" ctcbook-print-solutions" if solutions else "")
-    with _Browser() as browser:
+    with Browser() as browser:
         printed = [browser.pdf(p.path.as_uri(), html_class=klass) for p in pages]
         counts = [_count(b) for b in printed]
         subtitle = "Printed from the HTML book; the interactive explorers show their default view."
