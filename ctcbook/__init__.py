@@ -66,6 +66,7 @@ _API: dict[str, str] = {
     # time-varying
     "landmark": "stats.timevarying",
     "cox_time_varying": "stats.timevarying",
+    "counting_process": "stats.timevarying",
     "compare_timepoint_analyses": "stats.timevarying",
     # plotting
     "style": "report.figures",
