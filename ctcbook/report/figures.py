@@ -92,7 +92,8 @@ def p_value_axis(p_values, *, also: Sequence[float] = (0.05,)) -> dict:
     The axis runs from 1 down to the 1-2-5 step just below the smallest p-value shown
     (and ``also``, e.g. the 0.05 line and a corrected p-value), so a smallest p of 0.023
     gives an axis down to 0.01, not 1e-4. Ticks follow 1, 0.5, 0.2, 0.1, 0.05, ...; when
-    that gives more than 8, only decades and 0.05 are kept.
+    that gives more than 8, only decades and 0.05 are kept (and the lower end, when it is at
+    least 3 times below the last of them, so no two labels touch).
 
     Parameters
     ----------
@@ -124,7 +125,7 @@ def p_value_axis(p_values, *, also: Sequence[float] = (0.05,)) -> dict:
     ticks = [v for v in steps if v >= lo]
     if len(ticks) > 8:
         ticks = [v for v in ticks if np.isclose(np.log10(v), round(np.log10(v))) or v == 0.05]
-        if ticks[-1] > lo:
+        if ticks[-1] >= 3 * lo:  # the lower end, unless its label would touch the last one
             ticks.append(lo)
     return {"lo": lo, "ticks": ticks, "labels": [p_number(v) for v in ticks]}
 
