@@ -82,6 +82,7 @@ _API: dict[str, str] = {
     "plot_cutpoint_sweep": "report.study_figures",
     "plot_stability": "report.study_figures",
     "plot_power": "report.study_figures",
+    "plot_rejection_rates": "report.study_figures",
     # tables (Table 1, result tables, agreement)
     "html_table": "report.tables",
     "p_text": "report.tables",

@@ -90,6 +90,7 @@ SEABORN_FIGURES = {
     "plot_her2_concordance": "ctcbook.report.cohort_figures",
     "plot_stability": "ctcbook.report.study_figures",
     "plot_power": "ctcbook.report.study_figures",
+    "plot_rejection_rates": "ctcbook.report.study_figures",
 }
 
 
@@ -221,9 +222,28 @@ def test_seaborn_draws_these_figures(name, monkeypatch):
     elif name == "plot_power":
         module.plot_power(pd.DataFrame({"n": [100], "hr": [2.0], "power": [0.5], "mc_se": [0.01]}),
                           pd.DataFrame({"n": [50, 150], "hr": [2.0, 2.0], "power": [0.2, 0.7]}))
+    elif name == "plot_rejection_rates":
+        module.plot_rejection_rates(pd.DataFrame({"a": [0.01, 0.2, 0.03, 0.5]}), {"a": "A"})
     elif name == "plot_her2_concordance":
         module.plot_her2_concordance(cb.her2_concordance(table).table)
     else:
         getattr(module, name)(table)
-    drawing = {"histplot", "lineplot", "heatmap", "stripplot", "scatterplot", "barplot"}
+    drawing = {"histplot", "lineplot", "heatmap", "stripplot", "scatterplot", "barplot", "pointplot"}
     assert drawing & set(spy.called), f"{name} did not draw with seaborn: {spy.called}"
+
+
+def test_rejection_rates_are_the_shares_below_alpha_with_monte_carlo_intervals():
+    """Rates: 2 of 5 and 1 of 5 studies with p < 0.05; the interval is 1.96 standard errors
+    of a 0/1 mean with n - 1 (seaborn's "se"): 1.96 * sqrt(p (1 - p) / n) * sqrt(n / (n - 1))."""
+    reps = pd.DataFrame({"naive": [0.01, 0.04, 0.2, 0.5, 0.06],
+                         "corrected": [0.03, 0.3, 0.2, 0.9, 0.07]})
+    ax = cb.plot_rejection_rates(reps, {"naive": "Naive", "corrected": "Corrected"})
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Naive", "Corrected"]
+    lines = ax.get_lines()
+    points = next(ln for ln in lines if ln.get_marker() == "o")
+    assert np.allclose(points.get_xdata(), [0.4, 0.2])
+    bars = [ln for ln in lines if ln.get_marker() in (None, "None", "") and ln.get_linestyle() == "-"]
+    for line, p in zip(bars, (0.4, 0.2), strict=True):
+        half = 1.96 * np.sqrt(p * (1 - p) / 5) * np.sqrt(5 / 4)
+        assert np.allclose([np.nanmin(line.get_xdata()), np.nanmax(line.get_xdata())],
+                           [p - half, p + half])

@@ -226,3 +226,48 @@ def plot_power(simulated: pd.DataFrame, predicted: pd.DataFrame | None = None, *
     ax.set_ylabel("Power (two-sided 5%)")
     ax.legend(loc="lower right")
     return ax
+
+
+def plot_rejection_rates(replications: pd.DataFrame, columns: dict, *, alpha: float = 0.05,
+                         hue: str | None = None, ax: Any = None) -> Any:
+    """How often each analysis rejects at ``alpha``, with 95% Monte Carlo intervals (seaborn).
+
+    seaborn's ``pointplot`` takes the mean of the 0/1 "rejected" of every simulated study and
+    its interval ``mean ± 1.96 se`` (se with ``n - 1``: the binomial Monte Carlo standard
+    error times ``sqrt(n / (n - 1))``).
+
+    Parameters
+    ----------
+    replications : pandas.DataFrame
+        One row per simulated study (``StudyResult.replications``) with a p-value column per
+        analysis.
+    columns : dict
+        p-value column -> label of the analysis, in the order shown (top to bottom).
+    alpha : float
+        The significance level (drawn as a dotted line: where a valid test should sit when
+        there is no effect).
+    hue : str, optional
+        A column of ``replications`` that splits the studies (e.g. the sample size).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.0, 0.6 + 0.55 * len(columns)))
+    ids = [hue] if hue else []
+    long = replications[[*columns, *ids]].melt(id_vars=ids, var_name="analysis", value_name="p")
+    long["analysis"] = long["analysis"].map(columns)
+    long["rejected"] = (long["p"] < alpha).astype(float)
+    levels = sorted(long[hue].unique()) if hue else None
+    sns.pointplot(long, x="rejected", y="analysis", order=list(columns.values()), hue=hue,
+                  hue_order=levels, palette=list(PALETTE[:len(levels)]) if hue else None,
+                  color=None if hue else PALETTE[0], errorbar=("se", 1.96), linestyle="none",
+                  dodge=0.3 if hue else False, capsize=0.15, err_kws={"linewidth": 1.2}, ax=ax)
+    ax.axvline(alpha, color="0.3", ls=":", lw=1)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:g}%"))
+    ax.set_xlim(left=0)
+    ax.set_xlabel(f"Studies with p < {alpha:g} (95% Monte Carlo interval)")
+    ax.set_ylabel("")
+    return ax
