@@ -68,15 +68,26 @@ _API: dict[str, str] = {
     "landmark": "stats.timevarying",
     "default_landmark_day": "stats.timevarying",
     "cox_time_varying": "stats.timevarying",
+    "counting_process": "stats.timevarying",
     "compare_timepoint_analyses": "stats.timevarying",
     # plotting
     "style": "report.figures",
     "plot_km": "report.figures",
-    "plot_ctc_distribution": "report.figures",
     "PALETTE": "report.figures",
     "plot_forest": "report.figures",
+    "plot_rmst": "report.figures",
+    "plot_simon_makuch": "report.figures",
+    "plot_schoenfeld": "report.figures",
+    "plot_ctc_distribution": "report.cohort_figures",
+    "plot_paired_counts": "report.cohort_figures",
+    "plot_her2_concordance": "report.cohort_figures",
+    "plot_cutpoint_sweep": "report.study_figures",
+    "plot_stability": "report.study_figures",
+    "plot_power": "report.study_figures",
+    "plot_rejection_rates": "report.study_figures",
     # tables (Table 1, result tables, agreement)
     "html_table": "report.tables",
+    "p_text": "report.tables",
     "whole_numbers": "cohort.io",
     "format_p": "cohort.paper",
     "DAYS_PER_MONTH": "cohort.paper",
@@ -94,7 +105,6 @@ _API: dict[str, str] = {
     "compare_survival": "stats.compare",
     "cox_table": "stats.compare",
     "format_cox_table": "report.tables",
-    "p_text": "report.tables",
     # scorecard (published numbers beside the book's)
     "compute_scorecard": "report.scorecard",
     "scorecard_counts": "report.scorecard",
@@ -135,6 +145,7 @@ _API: dict[str, str] = {
     "Exploration": "explorers.core",
     "explorer_widget": "explorers.widgets",
     "explorer_html": "explorers.static",
+    "explorer_data": "explorers.static",
 }
 
 __all__ = sorted(_API) + ["__version__"]

@@ -67,3 +67,100 @@ def test_solution_code_is_collapsed_in_jupyter():
                 f"{path.name}: a solution's code cell is shown in Jupyter: "
                 + "".join(cell["source"])[:80])
     assert found >= 5
+
+
+# ------------------------------------------------------- the field's libraries, in view
+
+LIFELINES_FITS = {"KaplanMeierFitter", "logrank_test", "multivariate_logrank_test", "CoxPHFitter",
+                  "CoxTimeVaryingFitter"}
+
+
+def _called_names(source: str) -> set[str]:
+    """Names called in a cell (``f(...)`` and ``obj.f(...)``); IPython magics are skipped."""
+    import ast
+
+    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+    names = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Call):
+            f = node.func
+            names.add(f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else "")
+    return names
+
+
+def _shown_code_cells(nb: dict) -> list[dict]:
+    """Code cells whose code a reader sees (maybe behind a click): not removed, not a solution."""
+    hidden = {id(c) for c in solution_code_cells(nb)}
+    return [c for c in nb["cells"] if c["cell_type"] == "code" and id(c) not in hidden
+            and not {"remove-cell", "remove-input"} & set(c["metadata"].get("tags", []))]
+
+
+def notebooks_fitting_with_lifelines() -> list[str]:
+    """Notebooks with a visible code cell that fits a model or runs a test with lifelines."""
+    out = []
+    for path in NOTEBOOKS:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        if any(LIFELINES_FITS & _called_names("".join(c["source"])) for c in _shown_code_cells(nb)):
+            out.append(path.name)
+    return out
+
+
+def seaborn_figures_shown() -> list[str]:
+    """Figures the book shows that a seaborn-drawn ``cb.plot_*`` function made.
+
+    A figure is shown when its cell carries figure metadata (``mystnb.figure``) or glues it
+    under a name that a ``{glue:figure}`` directive of the notebook shows.
+    """
+    import re
+
+    from test_plotting import SEABORN_FIGURES
+
+    out = []
+    for path in NOTEBOOKS:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        text = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+        shown = set(re.findall(r"\{glue:figure\}\s+(\S+)", text))
+        for cell in nb["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            source = "".join(cell["source"])
+            drawn = set(SEABORN_FIGURES) & _called_names(source)
+            glued = set(re.findall(r"glue\(\s*[\"'](\w+)[\"']\s*,\s*(?:ax|fig|axes)", source))
+            if drawn and ("figure" in cell["metadata"].get("mystnb", {}) or glued & shown):
+                out += [f"{path.name}: {name}" for name in sorted(drawn)]
+    return out
+
+
+def test_notebooks_fit_with_lifelines_in_view():
+    """Issue 12: a reader sees lifelines do the analyses in at least six notebooks."""
+    found = notebooks_fitting_with_lifelines()
+    assert len(found) >= 6, found
+
+
+def test_seaborn_draws_at_least_four_figures_of_the_book():
+    found = seaborn_figures_shown()
+    assert len(found) >= 4, found
+
+
+def test_the_counts_see_what_they_count(tmp_path):
+    """The counters are not vacuous: a hidden fit and an unshown figure do not count."""
+    assert _called_names("from lifelines import CoxPHFitter\nCoxPHFitter().fit(d, 't', 'e')") >= {"CoxPHFitter", "fit"}
+    hidden = {"cell_type": "code", "metadata": {"tags": ["remove-input"]}, "source": ["CoxPHFitter()"]}
+    shown = {"cell_type": "code", "metadata": {"tags": ["hide-input"]}, "source": ["CoxPHFitter()"]}
+    assert _shown_code_cells({"cells": [hidden, shown]}) == [shown]
+
+
+def test_notebooks_import_no_private_helpers():
+    """Notebooks use public names (cb.*), never a module's private helper."""
+    import re
+
+    bad = []
+    for path in NOTEBOOKS:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code":
+                for m in re.finditer(r"from ctcbook\.[\w.]+ import ([^\n]+)", "".join(cell["source"])):
+                    names = [n.strip(" ()") for n in m.group(1).split(",")]
+                    bad += [f"{path.name}: {n}" for n in names if n.startswith("_") or n in {
+                        "p_text", "explorer_data", "counting_process"}]
+    assert bad == []

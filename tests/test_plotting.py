@@ -78,3 +78,172 @@ def test_plot_km_large_groups_use_thousands_separators():
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["low (n=1,200)", "high (n=1,500)"]
     plt.close(ax.figure)
+
+
+# ------------------------------------------------------------------ theme and seaborn figures
+
+#: The figures seaborn draws (checked below to call seaborn, counted in the notebooks by
+#: tests/test_notebooks.py).
+SEABORN_FIGURES = {
+    "plot_ctc_distribution": "ctcbook.report.cohort_figures",
+    "plot_paired_counts": "ctcbook.report.cohort_figures",
+    "plot_her2_concordance": "ctcbook.report.cohort_figures",
+    "plot_stability": "ctcbook.report.study_figures",
+    "plot_power": "ctcbook.report.study_figures",
+    "plot_rejection_rates": "ctcbook.report.study_figures",
+}
+
+
+def small_table() -> pd.DataFrame:
+    """Ten patients with hand-countable CTC counts and HER2 results."""
+    return pd.DataFrame({
+        "patient_id": [f"P{i}" for i in range(10)],
+        "ctc_baseline": [0, 0, 1, 2, 3, 4, 5, 9, 10, 100],
+        "ctc_first_follow_up": [0, 0, 0, 1, 0, 2, np.nan, 20, 3, 50],
+        "her2_pos_first_follow_up": [0, 0, 0, 0, 0, 1, np.nan, 1, 0, 1],
+        "her2_pos_any": [0, 0, 0, 1, 0, 1, 1, 1, 0, 1],
+        "primary_her2": ["negative", "negative", "negative", "negative", "positive", "positive",
+                         "unknown", "negative", "positive", "negative"],
+    })
+
+
+def test_style_sets_seaborn_theme_with_the_okabe_ito_palette():
+    import seaborn as sns
+
+    matplotlib.rcdefaults()
+    cb.style()
+    cycle = [matplotlib.colors.to_hex(c) for c in matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]]
+    assert cycle == [c.lower() for c in cb.PALETTE]
+    assert [matplotlib.colors.to_hex(c) for c in sns.color_palette()] == [c.lower() for c in cb.PALETTE]
+    assert cb.PALETTE[:3] == ("#0072B2", "#D55E00", "#009E73")  # Okabe & Ito's blue, vermillion, green
+    # seaborn's whitegrid, with the book's changes on top
+    assert matplotlib.rcParams["axes.grid"] and not matplotlib.rcParams["axes.spines.top"]
+    assert matplotlib.rcParams["font.family"] == ["DejaVu Sans"]
+
+
+def test_heatmap_cells_are_the_concordance_counts():
+    conc = cb.her2_concordance(small_table(), "her2_pos_any")
+    # by hand: positive primaries P4 (no), P5 (yes), P8 (no); negative primaries P0-P2 (no),
+    # P3, P7, P9 (yes); P6 has an unknown primary and is left out
+    assert conc.table.to_numpy().tolist() == [[1, 2], [3, 3]]
+    ax = cb.plot_her2_concordance(conc.table)
+    assert [t.get_text() for t in ax.texts] == ["1", "2", "3", "3"]  # row by row
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(conc.table.index)
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(conc.table.columns)
+    # darker (lower luminance) cells hold more patients
+    mesh = ax.collections[0]
+    luminance = mesh.get_facecolors()[:, :3].mean(axis=1)
+    assert luminance[0] > luminance[1] > luminance[2] == pytest.approx(luminance[3])
+
+
+def test_ctc_histogram_bins_hold_the_hand_counted_patients():
+    table = small_table()
+    ax = cb.plot_ctc_distribution(table)
+    heights = {matplotlib.colors.to_hex(c[0].get_facecolor()): [int(b.get_height()) for b in c]
+               for c in ax.containers}
+    baseline, follow_up = (heights[c.lower()] for c in cb.PALETTE[:2])
+    # baseline: {0}: 2, {1}: 1, {2}: 1, {3, 4}: 2, {5..9}: 2, then 10 and 100 in wider bins
+    assert baseline[:5] == [2, 1, 1, 2, 2] and sum(baseline) == 10
+    # first follow-up: 0 x4, 1, 2, 3, 20, 50 (one missing)
+    assert follow_up[:5] == [4, 1, 1, 1, 0] and sum(follow_up) == 9
+    assert ax.get_xscale() == "log"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "baseline (n=10)", "first follow up (n=9)"]
+    assert "0" in [t.get_text() for t in ax.get_xticklabels()]  # zero counts are shown
+
+
+def test_paired_counts_draw_one_line_per_patient_and_sample_large_cohorts():
+    table = small_table()
+    ax = cb.plot_paired_counts(table)
+
+    def patient_lines(ax):  # every two-point line but the dashed threshold
+        return [ln for ln in ax.get_lines() if len(ln.get_xdata()) == 2 and ln.get_linestyle() == "-"]
+    lines = patient_lines(ax)
+    assert len(lines) == 9  # P6 has no first follow-up count
+    colours = sorted(matplotlib.colors.to_hex(ln.get_color()) for ln in lines)
+    assert colours.count(cb.PALETTE[1].lower()) == 3  # P5, P7, P9: HER2+ at first follow-up
+    assert ax.get_legend().get_title().get_text() == ""
+    plt.close("all")
+    ax = cb.plot_paired_counts(table, max_patients=4, seed=1)
+    assert len(patient_lines(ax)) == 4
+    assert ax.get_legend().get_title().get_text() == "a random 4 of 9 patients"
+
+
+def test_power_figure_draws_formula_lines_and_monte_carlo_bars():
+    simulated = pd.DataFrame({"n": [100, 200, 100, 200], "hr": [1.5, 1.5, 2.0, 2.0],
+                              "power": [0.3, 0.5, 0.6, 0.9], "mc_se": [0.01, 0.02, 0.01, 0.005]})
+    predicted = pd.DataFrame({"n": [50, 250] * 2, "hr": [1.5, 1.5, 2.0, 2.0],
+                              "power": [0.1, 0.6, 0.3, 0.95]})
+    ax = cb.plot_power(simulated, predicted)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["HR 1.5: Schoenfeld", "HR 2: Schoenfeld", "HR 1.5: simulation",
+                      "HR 2: simulation"]
+    bars = [c for c in ax.containers if hasattr(c, "has_yerr") and c.has_yerr]
+    segs = bars[1].lines[2][0].get_segments()  # HR 2: the 95% Monte Carlo intervals
+    assert np.allclose([s[:, 1] for s in segs], [[0.6 - 0.0196, 0.6 + 0.0196],
+                                                  [0.9 - 0.0098, 0.9 + 0.0098]])
+
+
+class _Spy:
+    """Stands in for the ``seaborn`` module and records which of its functions were called."""
+
+    def __init__(self, real):
+        self.real, self.called = real, []
+
+    def __getattr__(self, name):
+        fn = getattr(self.real, name)
+
+        def wrapper(*args, **kwargs):
+            self.called.append(name)
+            return fn(*args, **kwargs)
+        return wrapper
+
+
+@pytest.mark.parametrize("name", sorted(SEABORN_FIGURES))
+def test_seaborn_draws_these_figures(name, monkeypatch):
+    import importlib
+
+    import seaborn as sns
+
+    module = importlib.import_module(SEABORN_FIGURES[name])
+    spy = _Spy(sns)
+    monkeypatch.setattr(module, "sns", spy)
+    table = small_table()
+    if name == "plot_stability":
+        t = pd.DataFrame({"days": [5, 8, 12, 20, 25, 30, 40, 41, 50, 60],
+                          "event": [1, 1, 1, 0, 1, 1, 0, 1, 1, 0],
+                          "group": [1, 1, 1, 0, 0, 0, 0, 0, 0, 0]})
+        boot = cb.bootstrap(t["days"], t["event"], t["group"], n_boot=50, seed=1)
+        sens = cb.sensitivity(t["days"], t["event"], t["group"])
+        axes = module.plot_stability(boot, sens)
+        assert len(axes) == 2
+        assert sum(p.get_height() for p in axes[0].patches) == np.isfinite(
+            boot.replicates["log_hr"]).sum()
+    elif name == "plot_power":
+        module.plot_power(pd.DataFrame({"n": [100], "hr": [2.0], "power": [0.5], "mc_se": [0.01]}),
+                          pd.DataFrame({"n": [50, 150], "hr": [2.0, 2.0], "power": [0.2, 0.7]}))
+    elif name == "plot_rejection_rates":
+        module.plot_rejection_rates(pd.DataFrame({"a": [0.01, 0.2, 0.03, 0.5]}), {"a": "A"})
+    elif name == "plot_her2_concordance":
+        module.plot_her2_concordance(cb.her2_concordance(table).table)
+    else:
+        getattr(module, name)(table)
+    drawing = {"histplot", "lineplot", "heatmap", "stripplot", "scatterplot", "barplot", "pointplot"}
+    assert drawing & set(spy.called), f"{name} did not draw with seaborn: {spy.called}"
+
+
+def test_rejection_rates_are_the_shares_below_alpha_with_monte_carlo_intervals():
+    """Rates: 2 of 5 and 1 of 5 studies with p < 0.05; the interval is 1.96 standard errors
+    of a 0/1 mean with n - 1 (seaborn's "se"): 1.96 * sqrt(p (1 - p) / n) * sqrt(n / (n - 1))."""
+    reps = pd.DataFrame({"naive": [0.01, 0.04, 0.2, 0.5, 0.06],
+                         "corrected": [0.03, 0.3, 0.2, 0.9, 0.07]})
+    ax = cb.plot_rejection_rates(reps, {"naive": "Naive", "corrected": "Corrected"})
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Naive", "Corrected"]
+    lines = ax.get_lines()
+    points = next(ln for ln in lines if ln.get_marker() == "o")
+    assert np.allclose(points.get_xdata(), [0.4, 0.2])
+    bars = [ln for ln in lines if ln.get_marker() in (None, "None", "") and ln.get_linestyle() == "-"]
+    for line, p in zip(bars, (0.4, 0.2), strict=True):
+        half = 1.96 * np.sqrt(p * (1 - p) / 5) * np.sqrt(5 / 4)
+        assert np.allclose([np.nanmin(line.get_xdata()), np.nanmax(line.get_xdata())],
+                           [p - half, p + half])

@@ -137,7 +137,7 @@ def test_cutpoint_sweep_axis_starts_at_the_smallest_threshold():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ctcbook.simulation.studies import plot_cutpoint_sweep
+    from ctcbook.report.study_figures import plot_cutpoint_sweep
 
     sweep = _small_sweep()
     axes = plot_cutpoint_sweep(sweep, best=8.0, paper_cut=5)
@@ -175,7 +175,7 @@ def test_cutpoint_sweep_p_axis_comes_from_the_data_and_reads_as_numbers():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ctcbook.simulation.studies import plot_cutpoint_sweep
+    from ctcbook.report.study_figures import plot_cutpoint_sweep
     from ctcbook.stats.cutpoints import maxstat_candidates
 
     sweep = _small_sweep()

@@ -1,8 +1,11 @@
-"""Figures for the book: one style, Kaplan-Meier plots with KMunicate risk tables.
+"""Figures for the book: its theme, and the survival figures (Kaplan-Meier with KMunicate
+risk tables, forest plots, RMST, Simon-Makuch curves, Schoenfeld residuals).
 
 Every ``plot_*`` function draws on ``ax`` (a new figure when ``None``) and returns the
-Axes, lifelines-style. Statistics come from :mod:`ctcbook.stats.survival`; nothing here
-computes a test.
+Axes, lifelines-style. Statistics come from :mod:`ctcbook.stats`; nothing here computes a
+test. The cohort's distributions are drawn by seaborn in
+:mod:`ctcbook.report.cohort_figures`, the simulation and resampling figures in
+:mod:`ctcbook.report.study_figures`.
 
 References
 ----------
@@ -30,21 +33,25 @@ DAYS_PER_MONTH = 30.4375
 
 
 def style() -> None:
-    """Apply the book's figure style (palette, fonts, sizes) to matplotlib.
+    """Apply the book's figure theme: seaborn's ``set_theme`` with the Okabe-Ito palette.
 
-    In a Jupyter kernel it also shows, under each code cell, the numbers the cell glues
-    into the text (:func:`ctcbook.report.glue.show_glued_values`): Jupyter's MyST renderer
-    shows them by name, Jupyter Book fills them in.
+    ``sns.set_theme`` sets seaborn's white-grid style, its sizes and :data:`PALETTE` as
+    the colour cycle (so seaborn's ``hue`` and matplotlib's default colours are the same
+    colour-blind-safe seven [2]_); the book then drops the top and right spines and
+    lightens the grid. In a Jupyter kernel it also shows, under each code cell, the
+    numbers the cell glues into the text (:func:`ctcbook.report.glue.show_glued_values`):
+    Jupyter's MyST renderer shows them by name, Jupyter Book fills them in.
     """
+    import seaborn as sns
+
     from ctcbook.report.glue import show_glued_values
 
     show_glued_values()
-    mpl.rcParams.update(
-        {
-            "axes.prop_cycle": mpl.cycler(color=PALETTE),
+    sns.set_theme(
+        context="notebook", style="whitegrid", palette=list(PALETTE), font="DejaVu Sans",
+        rc={
             "axes.spines.top": False,
             "axes.spines.right": False,
-            "axes.grid": True,
             "grid.alpha": 0.25,
             "axes.titlesize": 11,
             "axes.labelsize": 10,
@@ -56,8 +63,7 @@ def style() -> None:
             "figure.dpi": 100,
             "savefig.dpi": 110,
             "savefig.bbox": "tight",
-            "font.family": "DejaVu Sans",
-        }
+        },
     )
 
 
@@ -86,7 +92,8 @@ def p_value_axis(p_values, *, also: Sequence[float] = (0.05,)) -> dict:
     The axis runs from 1 down to the 1-2-5 step just below the smallest p-value shown
     (and ``also``, e.g. the 0.05 line and a corrected p-value), so a smallest p of 0.023
     gives an axis down to 0.01, not 1e-4. Ticks follow 1, 0.5, 0.2, 0.1, 0.05, ...; when
-    that gives more than 8, only decades and 0.05 are kept.
+    that gives more than 8, only decades and 0.05 are kept (and the lower end, when it is at
+    least 3 times below the last of them, so no two labels touch).
 
     Parameters
     ----------
@@ -118,7 +125,7 @@ def p_value_axis(p_values, *, also: Sequence[float] = (0.05,)) -> dict:
     ticks = [v for v in steps if v >= lo]
     if len(ticks) > 8:
         ticks = [v for v in ticks if np.isclose(np.log10(v), round(np.log10(v))) or v == 0.05]
-        if ticks[-1] > lo:
+        if ticks[-1] >= 3 * lo:  # the lower end, unless its label would touch the last one
             ticks.append(lo)
     return {"lo": lo, "ticks": ticks, "labels": [p_number(v) for v in ticks]}
 
@@ -261,55 +268,6 @@ def _draw_risk_table(ax: Axes, table: pd.DataFrame, order, labels, times) -> Non
             line += 1
 
 
-def plot_ctc_distribution(
-    table: pd.DataFrame,
-    *,
-    timepoints: Sequence[str] = ("baseline", "first_follow_up"),
-    ax: Axes | None = None,
-) -> Axes:
-    """Histogram of CTC counts per 7.5 mL at each timepoint, on a log-like axis.
-
-    The bins are 0, 1, 2, 3-4, then widening bins from 5 up, so the CellSearch
-    threshold (>= 5) falls on a bin edge and is drawn as a dashed line.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        The one-row-per-patient table of :func:`ctcbook.cohort.rules.patient_table`
-        (columns ``ctc_baseline``, ``ctc_first_follow_up``).
-    timepoints : sequence of str
-        Which timepoints to show, side by side.
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-    """
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7.0, 3.8))
-    counts = [table[f"ctc_{tp}"].dropna().to_numpy() for tp in timepoints]
-    top = max([1.0] + [float(c.max()) for c in counts if len(c)])
-    edges = np.concatenate([[-0.5, 0.5, 1.5, 2.5, 4.5], np.geomspace(9.5, max(top, 10) * 1.5, 8)])
-    width = 0.8 / len(timepoints)
-    centres = np.arange(len(edges) - 1)
-    for k, (tp, values) in enumerate(zip(timepoints, counts, strict=True)):
-        hist, _ = np.histogram(values, bins=edges)
-        ax.bar(
-            centres + (k - (len(timepoints) - 1) / 2) * width, hist, width=width,
-            color=PALETTE[k], label=f"{tp.replace('_', ' ')} (n={len(values):,})",
-        )
-    names = ["0", "1", "2", "3-4"] + [
-        f"{int(np.ceil(lo))}-{int(np.floor(hi))}" for lo, hi in zip(edges[4:-1], edges[5:], strict=True)
-    ]
-    ax.set_xticks(centres, names, rotation=0)
-    ax.axvline(3.5, color="0.3", ls="--", lw=1)
-    ax.text(3.55, ax.get_ylim()[1] * 0.95, "≥ 5: CTC-positive", va="top", fontsize=8.5)
-    ax.set_xlabel("CTCs per 7.5 mL of blood")
-    ax.set_ylabel("Patients")
-    ax.legend(loc="upper right")
-    return ax
-
-
 def plot_forest(summary: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Forest plot of hazard ratios with 95% confidence intervals on a log axis.
 
@@ -377,4 +335,110 @@ def plot_forest(summary: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.set_xlabel("Hazard ratio (95% CI, log scale)")
     if models != [None]:
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=len(models))
+    return ax
+
+
+def plot_schoenfeld(residuals: pd.DataFrame, covariate: str, ax=None, time_scale: float = 1.0,
+                    label: str | None = None):
+    """Scaled Schoenfeld residuals of one covariate against time, with a smooth trend.
+
+    Parameters
+    ----------
+    residuals : pandas.DataFrame
+        From :func:`ctcbook.stats.modelcheck.schoenfeld_residuals`.
+    covariate : str
+    ax : matplotlib Axes, optional
+    time_scale : float
+        Divide times by this (e.g. 30.4375 for months).
+    label : str, optional
+        Axis label for the covariate.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Points: beta + scaled residual at each event; solid line: a running mean (a
+        third of the events wide); dashed line: the fitted (constant) coefficient. Under
+        proportional hazards the trend is flat around the dashed line.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 3.6))
+    d = residuals.sort_values("time")
+    t = d["time"].to_numpy() / time_scale
+    y = d[covariate].to_numpy()
+    beta = float(np.mean(y))  # residuals sum to zero: the mean is the coefficient
+    ax.scatter(t, y, s=14, color=PALETTE[0], alpha=0.7, label="β + scaled residual")
+    width = max(3, len(y) // 3)
+    trend = pd.Series(y).rolling(width, center=True, min_periods=max(2, width // 2)).mean()
+    ax.plot(t, trend, color=PALETTE[1], lw=2, label="running mean")
+    ax.axhline(beta, color="0.3", ls="--", lw=1, label="fitted β")
+    ax.set_xlabel("Time (months)" if time_scale != 1.0 else "Time")
+    ax.set_ylabel(f"β(t): {label or covariate}")
+    ax.legend(loc="best", fontsize=8, frameon=False)
+    return ax
+
+
+def plot_rmst(time, event, group, tau: float, labels: dict | None = None, ax=None):
+    """Kaplan-Meier curves of two groups with the RMST (area up to tau) shaded.
+
+    Returns the Axes; group 0 first, in the book's palette.
+
+    References
+    ----------
+    .. [1] Royston P, Parmar MKB. Restricted mean survival time: an alternative to the
+       hazard ratio. BMC Med Res Methodol 2013;13:152. doi:10.1186/1471-2288-13-152
+    """
+    from lifelines import KaplanMeierFitter
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    labels = {0: "group 0", 1: "group 1", **(labels or {})}
+    t, e, g = (np.asarray(a, dtype=float) for a in (time, event, group))
+    for i, value in enumerate((0, 1)):
+        m = g == value
+        kmf = KaplanMeierFitter().fit(t[m], e[m])
+        sf = kmf.survival_function_
+        x = np.r_[sf.index.to_numpy(), t[m].max()]
+        y = np.r_[sf.iloc[:, 0].to_numpy(), sf.iloc[-1, 0]]
+        ax.step(x, y, where="post", color=PALETTE[i], lw=2, label=labels[value])
+        keep = x <= tau
+        xs, ys = np.r_[x[keep], tau], np.r_[y[keep], y[keep][-1]]
+        ax.fill_between(xs, ys, step="post", color=PALETTE[i], alpha=0.18)
+    ax.axvline(tau, color="0.3", ls="--", lw=1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(left=0)
+    ax.set_ylabel("Survival probability")
+    ax.legend(loc="upper right", frameon=False)
+    return ax
+
+
+def plot_simon_makuch(curves: pd.DataFrame, labels: dict | None = None, ax=None,
+                      time_scale: float = 1.0, min_at_risk: int = 1):
+    """Draw :func:`ctcbook.stats.timevarying.simon_makuch` curves as steps; group 0 first, in the book's palette.
+
+    ``min_at_risk`` leaves out the part of a curve where fewer patients are at risk.
+    Returns the Axes.
+
+    References
+    ----------
+    .. [1] Simon R, Makuch RW. Stat Med 1984;3:35-44. doi:10.1002/sim.4780030106
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    labels = {0: "group 0", 1: "group 1", **(labels or {})}
+    for i, grp in enumerate((0, 1)):
+        c = curves[(curves["group"] == grp) & (curves["at_risk"] >= min_at_risk)]
+        if c.empty:
+            continue
+        x = c["time"].to_numpy() / time_scale
+        y = c["survival"].to_numpy()
+        if grp == 0:  # everyone starts in group 0 at time zero
+            x, y = np.r_[0.0, x], np.r_[1.0, y]
+        ax.step(x, y, where="post", color=PALETTE[i], lw=2, label=labels[grp])
+        cens = c[c["censored"] > 0]
+        ax.plot(cens["time"] / time_scale, cens["survival"], "|", color=PALETTE[i], ms=7)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(left=0)
+    ax.set_ylabel("Survival probability")
+    ax.set_xlabel("Time (months)" if time_scale != 1.0 else "Time")
+    ax.legend(loc="upper right", frameon=False)
     return ax

@@ -1,18 +1,18 @@
 """Do the models hold? Checks an expert reviewer expects beside the book's Cox models.
 
 * Proportional hazards: :mod:`ctcbook.stats.ph` (:func:`ph_test`, :func:`ph_table`,
-  :func:`book_cox_models`, :func:`schoenfeld_residuals`, re-exported here);
-  :func:`plot_schoenfeld` draws the residuals against time.
+  :func:`book_cox_models`, :func:`schoenfeld_residuals`, re-exported here;
+  :func:`ctcbook.report.figures.plot_schoenfeld` draws the residuals).
 * :func:`rmst_difference`: restricted mean survival time per group, its difference and
   confidence interval (the estimate from lifelines, the variance as in R ``survRM2``).
 * :func:`adjust_pvalues` (Holm, Benjamini-Hochberg) and :func:`results_tests` (every
   p-value the Results chapters print).
 * :func:`events_per_variable`, :func:`collinearity` and :func:`added_value`
   (likelihood-ratio test and c-index of adding a marker to a model).
-* Simon-Makuch curves: :func:`ctcbook.stats.timevarying.simon_makuch` (re-exported here)
-  and :func:`plot_simon_makuch`.
+* Simon-Makuch curves: :func:`ctcbook.stats.timevarying.simon_makuch` (re-exported here;
+  drawn by :func:`ctcbook.report.figures.plot_simon_makuch`).
 
-Every function returns a tidy DataFrame; plot functions take ``ax=None`` and return it.
+Every function returns a tidy DataFrame; the figures are in :mod:`ctcbook.report.figures`.
 """
 
 from __future__ import annotations
@@ -31,52 +31,9 @@ from ctcbook.stats.timevarying import simon_makuch
 
 __all__ = [
     "ph_test", "CoxModelSpec", "book_cox_models", "ph_table", "schoenfeld_residuals",
-    "plot_schoenfeld", "rmst_difference", "plot_rmst", "adjust_pvalues", "results_tests",
-    "events_per_variable", "collinearity", "added_value", "simon_makuch", "plot_simon_makuch",
+    "rmst_difference", "adjust_pvalues", "results_tests",
+    "events_per_variable", "collinearity", "added_value", "simon_makuch",
 ]
-
-
-def plot_schoenfeld(residuals: pd.DataFrame, covariate: str, ax=None, time_scale: float = 1.0,
-                    label: str | None = None):
-    """Scaled Schoenfeld residuals of one covariate against time, with a smooth trend.
-
-    Parameters
-    ----------
-    residuals : pandas.DataFrame
-        From :func:`schoenfeld_residuals`.
-    covariate : str
-    ax : matplotlib Axes, optional
-    time_scale : float
-        Divide times by this (e.g. 30.4375 for months).
-    label : str, optional
-        Axis label for the covariate.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-        Points: beta + scaled residual at each event; solid line: a running mean (a
-        third of the events wide); dashed line: the fitted (constant) coefficient. Under
-        proportional hazards the trend is flat around the dashed line.
-    """
-    import matplotlib.pyplot as plt
-
-    from ctcbook.report.figures import PALETTE
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5.5, 3.6))
-    d = residuals.sort_values("time")
-    t = d["time"].to_numpy() / time_scale
-    y = d[covariate].to_numpy()
-    beta = float(np.mean(y))  # residuals sum to zero: the mean is the coefficient
-    ax.scatter(t, y, s=14, color=PALETTE[0], alpha=0.7, label="β + scaled residual")
-    width = max(3, len(y) // 3)
-    trend = pd.Series(y).rolling(width, center=True, min_periods=max(2, width // 2)).mean()
-    ax.plot(t, trend, color=PALETTE[1], lw=2, label="running mean")
-    ax.axhline(beta, color="0.3", ls="--", lw=1, label="fitted β")
-    ax.set_xlabel("Time (months)" if time_scale != 1.0 else "Time")
-    ax.set_ylabel(f"β(t): {label or covariate}")
-    ax.legend(loc="best", fontsize=8, frameon=False)
-    return ax
 
 
 # --------------------------------------------------------------------------------- RMST
@@ -180,43 +137,6 @@ def rmst_difference(time, event, group, tau: float | None = None,
     out = pd.DataFrame(rows)
     out["tau"] = float(tau)
     return out[["quantity", "estimate", "se", "lower", "upper", "p", "tau", "n", "events"]]
-
-
-def plot_rmst(time, event, group, tau: float, labels: dict | None = None, ax=None):
-    """Kaplan-Meier curves of two groups with the RMST (area up to tau) shaded.
-
-    Returns the Axes; group 0 first, in the book's palette.
-
-    References
-    ----------
-    .. [1] Royston P, Parmar MKB. Restricted mean survival time: an alternative to the
-       hazard ratio. BMC Med Res Methodol 2013;13:152. doi:10.1186/1471-2288-13-152
-    """
-    import matplotlib.pyplot as plt
-    from lifelines import KaplanMeierFitter
-
-    from ctcbook.report.figures import PALETTE
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
-    labels = {0: "group 0", 1: "group 1", **(labels or {})}
-    t, e, g = (np.asarray(a, dtype=float) for a in (time, event, group))
-    for i, value in enumerate((0, 1)):
-        m = g == value
-        kmf = KaplanMeierFitter().fit(t[m], e[m])
-        sf = kmf.survival_function_
-        x = np.r_[sf.index.to_numpy(), t[m].max()]
-        y = np.r_[sf.iloc[:, 0].to_numpy(), sf.iloc[-1, 0]]
-        ax.step(x, y, where="post", color=PALETTE[i], lw=2, label=labels[value])
-        keep = x <= tau
-        xs, ys = np.r_[x[keep], tau], np.r_[y[keep], y[keep][-1]]
-        ax.fill_between(xs, ys, step="post", color=PALETTE[i], alpha=0.18)
-    ax.axvline(tau, color="0.3", ls="--", lw=1)
-    ax.set_ylim(0, 1.02)
-    ax.set_xlim(left=0)
-    ax.set_ylabel("Survival probability")
-    ax.legend(loc="upper right", frameon=False)
-    return ax
 
 
 # ------------------------------------------------------------------------- multiplicity
@@ -430,43 +350,3 @@ def added_value(table: pd.DataFrame, base: Sequence[str], added: Sequence[str],
     rows[0].update(lr_statistic=np.nan, lr_df=np.nan, lr_p=np.nan)
     rows[1].update(lr_statistic=lr, lr_df=len(added), lr_p=float(stats.chi2.sf(lr, len(added))))
     return pd.DataFrame(rows)
-
-
-# ------------------------------------------------------------------------- Simon-Makuch
-
-
-def plot_simon_makuch(curves: pd.DataFrame, labels: dict | None = None, ax=None,
-                      time_scale: float = 1.0, min_at_risk: int = 1):
-    """Draw :func:`simon_makuch` curves as steps; group 0 first, in the book's palette.
-
-    ``min_at_risk`` leaves out the part of a curve where fewer patients are at risk.
-    Returns the Axes.
-
-    References
-    ----------
-    .. [1] Simon R, Makuch RW. Stat Med 1984;3:35-44. doi:10.1002/sim.4780030106
-    """
-    import matplotlib.pyplot as plt
-
-    from ctcbook.report.figures import PALETTE
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
-    labels = {0: "group 0", 1: "group 1", **(labels or {})}
-    for i, grp in enumerate((0, 1)):
-        c = curves[(curves["group"] == grp) & (curves["at_risk"] >= min_at_risk)]
-        if c.empty:
-            continue
-        x = c["time"].to_numpy() / time_scale
-        y = c["survival"].to_numpy()
-        if grp == 0:  # everyone starts in group 0 at time zero
-            x, y = np.r_[0.0, x], np.r_[1.0, y]
-        ax.step(x, y, where="post", color=PALETTE[i], lw=2, label=labels[grp])
-        cens = c[c["censored"] > 0]
-        ax.plot(cens["time"] / time_scale, cens["survival"], "|", color=PALETTE[i], ms=7)
-    ax.set_ylim(0, 1.02)
-    ax.set_xlim(left=0)
-    ax.set_ylabel("Survival probability")
-    ax.set_xlabel("Time (months)" if time_scale != 1.0 else "Time")
-    ax.legend(loc="upper right", frameon=False)
-    return ax
