@@ -32,9 +32,8 @@ DAYS_PER_MONTH = 30.4375
 def style() -> None:
     """Apply the book's figure style (palette, fonts, sizes) to matplotlib.
 
-    In a Jupyter kernel it also shows, under each code cell, the numbers the cell glues
-    into the text (:func:`ctcbook.jupyter.show_glued_values`): Jupyter's MyST renderer
-    shows them by name, Jupyter Book fills them in.
+    In a Jupyter kernel it also lets the numbers the notebook glues fill the text's
+    ``{eval}`` roles, as the book does (:func:`ctcbook.jupyter.show_glued_values`).
     """
     from .jupyter import show_glued_values
 
