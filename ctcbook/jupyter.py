@@ -7,9 +7,10 @@ a key the notebook glues with ``myst_nb.glue``. One source, two renderers:
 - **The book.** :mod:`ctcbook.sphinxext` gives ``{eval}`` the meaning of myst-nb's
   ``{glue:text}``: the text of the value glued in the executed (cached) notebook.
 - **Jupyter.** jupyterlab-myst evaluates a markdown cell's ``{eval}`` expressions when the
-  cell is run (Run All, or Shift+Enter on it) by sending them to the kernel as *user
-  expressions*, after the code cells above it; it keeps the answers in the cell's
-  ``user_expressions`` metadata and shows them in the sentence. :func:`show_glued_values`,
+  cell is run by sending them to the kernel as *user expressions*; it keeps the answers in
+  the cell's ``user_expressions`` metadata and shows them in the sentence. Measured in
+  JupyterLab 4.6 and Notebook 7.6 (jupyterlab-myst 2.7): after Run All the kernel answers
+  once every code cell has run; stepping with Shift+Enter, when the cell is reached. :func:`show_glued_values`,
   installed by :func:`ctcbook.plotting.style` in every notebook's first code cell, makes
   the kernel answer an expression that is a glued name from the values glued so far,
   formatted by myst-nb's own function, so the sentence reads as in the book.

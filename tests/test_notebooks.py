@@ -49,11 +49,11 @@ def ask(client: NotebookClient, exprs: list[str]) -> list[dict]:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_executes_and_fills_every_number_of_its_text(path):
-    """The notebook runs top to bottom (Run All) without error, and each markdown cell's
-    ``{eval}`` numbers, asked of the kernel when Run All reaches the cell (after the code
-    cells above it, as jupyterlab-myst does), are answered with a value: not a NameError
-    (a number above the first code cell), not "not computed yet" (a number glued further
-    down), not an error."""
+    """The notebook runs top to bottom without error, and each markdown cell's ``{eval}``
+    numbers, asked of the kernel when the cell is reached (after the code cells above it:
+    a reader stepping with Shift+Enter; after Run All jupyterlab-myst asks once everything
+    ran, which this order covers too), are answered with a value: not a NameError (a number
+    above the first code cell), not "not computed yet" (glued further down), not an error."""
     nb = nbformat.read(path, as_version=4)
     # startup_timeout: on 2 busy cores (a book build runs beside) a kernel can take long to
     # answer its first request; 60 s (the default) was once not enough.
