@@ -1,4 +1,13 @@
-"""The live explorer (``cb.explorer_widget``) in real Jupyter front ends, end to end.
+"""The notebooks in real Jupyter front ends (JupyterLab and Notebook 7), end to end: their
+MyST rendered, their numbers filled into the text after Run All, and the live explorer.
+
+Numbers, references and citations: before a notebook runs, every ``{eval}`` number of its
+text shows the placeholder (never its name) and no reference or citation is marked "not
+found"; after Run All (the Results notebooks 01 to 06, in both front ends) every number is
+filled in: no placeholder, no name, no "not computed yet", no error, and in JupyterLab a
+link to another chapter opens that notebook.
+
+The live explorer (``cb.explorer_widget``):
 
 The package promises that the ipywidgets explorer "works in JupyterLab and in Notebook 7";
 ``test_widgets.py`` drives it from Python only. Here a Jupyter server from the venv serves a
@@ -45,6 +54,7 @@ from browser import browser_page, chromium_path
 import ctcbook as cb
 from ctcbook.cohort.io import SHIPPED
 from ctcbook.explorers.core import THRESHOLD_RANGE, Exploration, format_p
+from ctcbook.report.glue import NOT_YET, PLACEHOLDER, expressions
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("jupyter")]
 
@@ -226,6 +236,11 @@ class JupyterServer:
                     and kernel.get("connections", 0) >= 1):
                 return True
         return False
+
+    def shutdown_kernels(self) -> None:
+        """End every session (and its kernel): one notebook's kernel at a time."""
+        for session in self.sessions():
+            _request(f"{self.url}/api/sessions/{session['id']}", method="DELETE")
 
     def stop(self) -> None:
         """Shut down (kernels included) through the API, else terminate, else kill."""
@@ -475,21 +490,34 @@ def test_live_explorer_in_a_real_frontend(jupyter, frontend):
 # MyST syntax that must never reach a reader as text: a rendered cell showing one of these
 # means no MyST renderer is installed (jupyterlab-myst) or it failed on the cell.
 RAW_MYST = re.compile(r"^\([\w.:-]+\)=$|\{glue(?::\w+)?\}|\{cite(?::\w+)?\}|\{ref\}|\{numref\}"
-                      r"|\{doc\}|\{eq\}|^:::+|^```+|\{exercise|\{solution|^:(?:class|label|name|alt):",
-                      re.MULTILINE)
+                      r"|\{doc\}|\{eq\}|\{eval\}|^:::+|^```+|\{exercise|\{solution"
+                      r"|^:(?:class|label|name|alt):", re.MULTILINE)
 
-# What jupyterlab-myst cannot do, and how the reader is served instead (checked, counted):
-# - ``glue:figure`` is an unknown directive there: the figure is shown under the code cell
-#   that made it (ctcbook.report.glue.show_glued_values), the caption in the directive's box;
-# - ``{glue:text}`` shows the glued name; the value is in the table under the code cell;
-# - ``{ref}`` to another page and ``{cite:p}`` show their label, marked "not found".
+# What jupyterlab-myst cannot do, and how the reader is served instead: ``glue:figure`` is
+# an unknown directive there, so the figure is shown under the code cell that glued it
+# (ctcbook.report.glue.show_glued_values) and the caption, raw, in the directive's closed box
+# (with its {eval} numbers unevaluated: see prose_expressions). Numbers,
+# references and citations are written in forms it renders (ctcbook.publish.sphinxext, item 6).
 KNOWN_UNKNOWN_DIRECTIVES = {"glue:figure"}
+
+# A cell's references and citations jupyterlab-myst could not resolve, and the inline code
+# elements that show an {eval} expression's text (its name) instead of a value.
+UNRESOLVED = """cell => Array.from(cell.querySelectorAll(
+        '[title="Cross Reference Not Found"], [title="Citation Not Found"]'))
+    .map(e => e.getAttribute('title') + ': ' + e.textContent.trim())"""
+CODE_TEXTS = """cell => Array.from(cell.querySelectorAll('.myst code')).map(e => e.textContent.trim())"""
+EVAL_ERRORS = """cell => Array.from(cell.querySelectorAll(
+        '.myst [data-mime-type="application/vnd.jupyter.stderr"]')).map(e => e.textContent)"""
 
 RENDERED = """() => Array.from(document.querySelectorAll(
         '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-MarkdownCell')).map(cell => {
     const myst = cell.querySelector('.myst');
     return {
         myst: !!myst,
+        full: myst ? myst.textContent : '',
+        unresolved: (""" + UNRESOLVED + """)(cell),
+        codes: (""" + CODE_TEXTS + """)(cell),
+        errors: (""" + EVAL_ERRORS + """)(cell),
         text: myst ? myst.innerText : (cell.querySelector('.jp-RenderedMarkdown') || cell).innerText,
         unknown: myst ? Array.from(myst.querySelectorAll('summary, div'))
             .map(e => e.textContent.trim()).filter(t => /^\\S+ - Unknown Directive$/.test(t))
@@ -505,12 +533,13 @@ COLLAPSED_CODE = """() => document.querySelectorAll(
     '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPlaceholder').length"""
 
 
-def all_notebooks() -> tuple[dict, list[str], int]:
-    """Every notebook's cells in one notebook (one page load per front end, one kernel);
-    the name of each markdown cell's notebook, and the number of collapsed code cells."""
+def all_notebooks(paths: list[Path] = NOTEBOOKS) -> tuple[dict, list[str], int]:
+    """The cells of ``paths`` (default: every notebook) in one notebook (one page load per
+    front end, one kernel); the name of each markdown cell's notebook, and the number of
+    collapsed code cells."""
     combined = json.loads(NOTEBOOK_08.read_text(encoding="utf-8"))
     cells, names, hidden = [], [], 0
-    for path in NOTEBOOKS:
+    for path in paths:
         for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
             if cell["cell_type"] == "markdown":
                 names.append(path.name)
@@ -546,8 +575,12 @@ def test_notebooks_render_their_myst(jupyter, frontend):
     rendered = sum(c["myst"] for c in cells)
     assert len(cells) == n and rendered == n, (
         f"{frontend}: {rendered} of {n} markdown cells rendered by jupyterlab-myst")
-    problems, solutions = [], 0
-    for name, cell in zip(names, cells, strict=True):
+    problems, solutions, placeholders = [], 0, 0
+    sources = [c for c in nb["cells"] if c["cell_type"] == "markdown"]
+    for name, cell, source in zip(names, cells, sources, strict=True):
+        exprs = prose_expressions("".join(source["source"]))
+        problems += number_problems(name, cell, exprs, before_run=True)
+        placeholders += cell["full"].count(PLACEHOLDER)
         raw = sorted(set(RAW_MYST.findall(cell["text"])))
         if raw:
             problems.append(f"{name}: raw MyST {raw}: {cell['text'][:200]!r}")
@@ -560,3 +593,117 @@ def test_notebooks_render_their_myst(jupyter, frontend):
     assert not problems, f"{frontend}: MyST not rendered as it should be: {problems}"
     assert solutions >= 10, f"{frontend}: only {solutions} solutions found"
     assert collapsed == hidden, f"{frontend}: {collapsed} of {hidden} solution code cells collapsed"
+    assert placeholders >= 200, f"{frontend}: only {placeholders} numbers show the placeholder"
+
+
+def number_problems(name: str, cell: dict, exprs: list[str], before_run: bool) -> list[str]:
+    """What is wrong with the numbers, references and citations of one rendered cell."""
+    problems = [f"{name}: {u}" for u in cell["unresolved"]]
+    names = sorted(set(cell["codes"]) & set(exprs))
+    if names:
+        problems.append(f"{name}: numbers shown by their name: {names}")
+    if cell["errors"]:
+        problems.append(f"{name}: numbers shown as errors: {cell['errors']}")
+    # (textContent: numbers in a closed solution or figure box count too)
+    if before_run and exprs and PLACEHOLDER not in cell["full"]:
+        problems.append(f"{name}: no placeholder for {exprs}: {cell['full'][:200]!r}")
+    if not before_run and exprs:
+        for wrong in (PLACEHOLDER, NOT_YET):
+            if wrong in cell["full"]:
+                problems.append(f"{name}: {wrong!r} after Run All: {cell['full'][:300]!r}")
+    return problems
+
+
+GLUE_FIGURE = re.compile(r"^:::\{glue:figure\}.*?^:::$", re.MULTILINE | re.DOTALL)
+
+
+def prose_expressions(source: str) -> list[str]:
+    """The ``{eval}`` numbers of a cell's prose. A ``glue:figure`` is an unknown directive in
+    jupyterlab-myst: its caption stays raw text in the directive's (closed) box, numbers
+    included; the figure itself is shown under the code cell that glued it."""
+    return expressions(GLUE_FIGURE.sub("", source))
+
+
+RESULTS = [p for p in NOTEBOOKS if p.name[:2] in {"01", "02", "03", "04", "05", "06"}]
+RUN_ALL_TIMEOUT = 600_000  # milliseconds: the six Results notebooks run in one kernel
+
+
+def copy_book(root: Path) -> None:
+    """The notebooks and chapter pages, so that links between them resolve as in a clone."""
+    for folder, pattern in (("notebooks", "*.ipynb"), ("book", "*.md")):
+        (root / folder).mkdir(exist_ok=True)
+        for path in (ROOT / folder).glob(pattern):
+            (root / folder / path.name).write_bytes(path.read_bytes())
+
+
+def run_all(server: JupyterServer, page, frontend: str, path: str) -> None:
+    """Open ``path``, wait for its kernel, Run All (the Run menu) and wait until every
+    number of its text is answered (jupyterlab-myst asks the kernel when Run All is done)."""
+    nb = json.loads((server.root / path).read_text(encoding="utf-8"))
+    sources = [c for c in nb["cells"] if c["cell_type"] == "markdown"]
+    page.goto(server.url + URLS[frontend].format(path=path) + f"?token={TOKEN}",
+              wait_until="domcontentloaded", timeout=KERNEL_TIMEOUT)
+    page.wait_for_function(
+        "n => document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) "
+        ".jp-Notebook .jp-MarkdownCell .myst').length === n", arg=len(sources),
+        timeout=RUN_TIMEOUT)
+    deadline = time.monotonic() + KERNEL_TIMEOUT / 1000
+    while not server.kernel_connected(path):
+        assert time.monotonic() < deadline, f"no kernel for {path}"
+        page.wait_for_timeout(200)  # not time.sleep: see drive_explorer
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Run All Cells$")).click()
+    # the note for Jupyter readers (a cell with no numbers) shows the placeholder as example
+    notes = sum(PLACEHOLDER in "".join(c["source"]) for c in sources)
+    try:
+        page.wait_for_function(
+            "([t, notes]) => Array.from(document.querySelectorAll("
+            "'.jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownCell .myst'))"
+            ".filter(c => c.textContent.includes(t)).length <= notes",
+            arg=[PLACEHOLDER, notes], timeout=RUN_ALL_TIMEOUT)
+    except Exception:  # noqa: BLE001 - the caller reports what the cells show
+        pass
+    page.wait_for_selector('.jp-Notebook-ExecutionIndicator:has-text("Kernel status: Idle")',
+                           state="attached", timeout=KERNEL_TIMEOUT)
+
+
+
+@pytest.mark.parametrize("frontend", ["lab", "notebook"])
+def test_results_notebooks_show_their_numbers_after_run_all(jupyter, frontend):
+    """After Run All, the text of each Results notebook (01 to 06, each with a kernel of
+    its own, as a reader runs it) shows every number (no name, no placeholder, no "not
+    computed yet", no error) and no reference or citation "not found"; in JupyterLab a
+    link to another chapter opens its notebook."""
+    assert len(RESULTS) == 6
+    copy_book(jupyter.root)
+    problems, filled, opened = [], 0, None
+    with browser_page() as (page, log):
+        for notebook in RESULTS:
+            path = f"notebooks/{notebook.name}"
+            run_all(jupyter, page, frontend, path)
+            sources = [c for c in json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+                       if c["cell_type"] == "markdown"]
+            cells = page.evaluate(RENDERED)
+            outputs = page.evaluate(OUTPUT_PROBLEMS)
+            if outputs:
+                problems.append(f"{notebook.name}: error or stderr output: {outputs}")
+            for cell, source in zip(cells, sources, strict=True):
+                exprs = prose_expressions("".join(source["source"]))
+                filled += len(exprs)
+                problems += number_problems(notebook.name, cell, exprs, before_run=False)
+            if frontend == "lab" and notebook.name.startswith("03"):
+                # a link to another chapter opens that notebook in a tab of its own
+                page.locator(".jp-MarkdownCell .myst a",
+                             has_text="What do CTC counts look like?").first.click()
+                tab = page.locator(".lm-TabBar-tab .lm-TabBar-tabLabel",
+                                   has_text="01-what-do-ctc-counts-look-like.ipynb")
+                try:
+                    tab.wait_for(timeout=MOVE_TIMEOUT)
+                except Exception:  # noqa: BLE001 - asserted below
+                    pass
+                opened = tab.count()
+            jupyter.shutdown_kernels()
+        assert not log["external"], f"{frontend}: requests to other hosts: {log['external']}"
+    assert not problems, f"{frontend}: after Run All: {problems}"
+    assert filled >= 150, f"{frontend}: only {filled} numbers in the Results notebooks"
+    assert opened in (None, 1), "JupyterLab did not open the linked notebook"

@@ -1,13 +1,23 @@
-"""Every notebook is committed without outputs and executes without error."""
+"""Every notebook is committed without outputs and executes without error, and in Jupyter
+every number of its text is filled in after Run All."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
+
+from ctcbook.report.glue import (
+    BUILD_ENV,
+    NOT_YET,
+    PLACEHOLDER,
+    expressions,
+    placeholder_expressions,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -24,10 +34,32 @@ def test_committed_without_outputs(path):
     assert not with_outputs, f"{path.name}: cells {with_outputs} have outputs; strip them"
     counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
     assert all(n is None for n in counts), f"{path.name}: execution counts are committed"
+    # the numbers jupyterlab-myst stores in a markdown cell once it ran are outputs too:
+    # committed, every {eval} number shows the placeholder until the notebook runs
+    stale = [i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"
+             and c.metadata.get("user_expressions", []) != placeholder_expressions(c.source)]
+    assert not stale, (f"{path.name}: markdown cells {stale} do not hold the placeholders of "
+                       "their {eval} numbers; run: python -m tools.notebook placeholders "
+                       f"notebooks/{path.name}")
+
+
+def ask(client: NotebookClient, exprs: list[str]) -> list[dict]:
+    """The kernel's answers to a markdown cell's expressions, asked as jupyterlab-myst asks
+    (its ``executeUserExpressions``: an execute request with empty code)."""
+    msg_id = client.kc.execute("", silent=False, store_history=False,
+                               user_expressions={str(i): e for i, e in enumerate(exprs)})
+    reply = client.wait_for_reply(msg_id)["content"]
+    assert reply["status"] == "ok", reply
+    return [reply["user_expressions"][str(i)] for i in range(len(exprs))]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_executes(path):
+def test_executes_and_fills_every_number_of_its_text(path):
+    """The notebook runs top to bottom without error, and each markdown cell's ``{eval}``
+    numbers, asked of the kernel when the cell is reached (after the code cells above it:
+    a reader stepping with Shift+Enter; after Run All jupyterlab-myst asks once everything
+    ran, which this order covers too), are answered with a value: not a NameError (a number
+    above the first code cell), not "not computed yet" (glued further down), not an error."""
     nb = nbformat.read(path, as_version=4)
     # startup_timeout: on 2 busy cores (a book build runs beside) a kernel can take long to
     # answer its first request; 60 s (the default) was once not enough.
@@ -35,7 +67,24 @@ def test_executes(path):
         nb, timeout=600, startup_timeout=180, kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
     )
-    client.execute()  # raises CellExecutionError, naming the cell, on any error
+    # as a reader's kernel: not the book's build (a test building the book in this process
+    # may have set CTCBOOK_BOOK_BUILD, which the kernel would inherit)
+    env = {k: v for k, v in os.environ.items() if k != BUILD_ENV}
+    problems = []
+    with client.setup_kernel(env=env):
+        client.wait_for_reply(client.kc.kernel_info())
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type == "code":
+                # raises CellExecutionError, naming the cell, on any error
+                client.execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
+                continue
+            exprs = expressions(cell.source)
+            for expr, result in zip(exprs, ask(client, exprs) if exprs else [], strict=True):
+                text = result.get("data", {}).get("text/plain")
+                if result["status"] != "ok" or text in (NOT_YET, PLACEHOLDER, None):
+                    problems.append(f"cell {index}: {expr!r} -> "
+                                    f"{text or result.get('ename', '')} {result.get('evalue', '')}")
+    assert not problems, f"{path.name}: numbers not filled in after Run All: {problems}"
 
 
 def solution_code_cells(nb: dict) -> list[dict]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 from ctcbook.publish import sphinxext
@@ -102,3 +103,52 @@ def test_footer_says_synthetic_only_for_a_synthetic_cohort(tmp_path, monkeypatch
     assert not sphinxext.cohort_is_synthetic()
     (real / "cohort.yaml").write_text("synthetic: true\n")
     assert sphinxext.cohort_is_synthetic()
+
+
+# ------------------------------------------------- notebook markdown read the book's way
+
+BIB = Path(__file__).resolve().parents[1] / "book" / "references.bib"
+
+
+def test_links_with_a_label_become_references():
+    from ctcbook.publish.sphinxext import book_markdown
+
+    text = ("See [Cox models](06-which-factors-are-independent.ipynb#results-cox) and\n"
+            "[Statistical\nmethods](../book/methods.md#methods-statistics); not [a file](x.ipynb),"
+            " [a site](https://example.org/a.md#b) or ![an image](fig.md#x).")
+    out, problems = book_markdown(text, {})
+    assert problems == []
+    assert out == ("See {ref}`Cox models <results-cox>` and\n"
+                   "{ref}`Statistical methods <methods-statistics>`; not [a file](x.ipynb),"
+                   " [a site](https://example.org/a.md#b) or ![an image](fig.md#x).")
+
+
+def test_doi_links_in_parentheses_become_citations():
+    """Keys from book/references.bib: a DOI with characters Markdown reads (%-encoded), a
+    PubMed page for an entry without a DOI, several references in one pair of parentheses."""
+    from ctcbook.publish.sphinxext import book_markdown, reference_urls
+
+    urls = reference_urls((BIB,))
+    text = ("shorter ([Hayashi et al., 2012](https://doi.org/10.1007/s10147-011-0260-0)), "
+            "c-index ([Harrell et al., 1996](https://doi.org/10.1002/%28SICI%291097-0258"
+            "%2819960229%2915:4%3C361::AID-SIM168%3E3.0.CO;2-4)); log-rank "
+            "([Mantel, 1966](https://pubmed.ncbi.nlm.nih.gov/5910392/)); kappa "
+            "([Cohen, 1960](https://doi.org/10.1177/001316446002000104);\n"
+            "[Sim and Wright, 2005](https://doi.org/10.1093/ptj/85.3.257)); a plain link "
+            "[the paper](https://doi.org/10.1007/s10147-011-0260-0) stays a link.")
+    out, problems = book_markdown(text, urls)
+    assert problems == []
+    assert out == ("shorter {cite:p}`hayashi2012`, c-index {cite:p}`harrell1996`; log-rank "
+                   "{cite:p}`mantel1966`; kappa {cite:p}`cohen1960,sim2005`; a plain link "
+                   "[the paper](https://doi.org/10.1007/s10147-011-0260-0) stays a link.")
+
+
+def test_a_doi_missing_from_the_bibliography_is_a_problem():
+    from ctcbook.publish.sphinxext import book_markdown, reference_urls
+
+    text = "([Nobody, 2020](https://doi.org/10.9999/none))"
+    out, problems = book_markdown(text, reference_urls((BIB,)))
+    assert out == text
+    assert problems == ["https://doi.org/10.9999/none is not in the bibliography "
+                        "(book/references.bib)"]
+

@@ -36,14 +36,31 @@ Five jobs:
    sphinx-exercise (plain and gated ``solution-start``/``solution-end``, with the code cells
    between them) is removed from the pages: the class kit's student build. sphinx-exercise's
    own ``hide_solutions`` option drops only plain solutions and breaks gated ones.
+
+6. **One notebook source for the book and for Jupyter.** jupyterlab-myst cannot read glued
+   values, labels on other pages or the bibliography, so the notebooks write them in forms
+   both can follow, and this extension reads them the book's way (:func:`book_markdown`):
+
+   - ``{eval}`name``` (or ``{eval}`name:.2f```) is the value glued under ``name``, exactly
+     as myst-nb's ``{glue:text}`` (in Jupyter the kernel answers it: :mod:`ctcbook.report.glue`);
+   - ``[text](05-....ipynb#label)`` or ``[text](../book/methods.md#label)``, a link to another
+     page with the label of its target, becomes ``{ref}`text <label>``` (Jupyter opens
+     the file);
+   - ``([Hayashi et al., 2012](https://doi.org/...); [...](...))``, links in parentheses to
+     the DOI (or PubMed page) of entries of the bibliography, becomes ``{cite:p}`key,...```
+     (Jupyter links to the paper).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import os
+import re
 import shutil
 from pathlib import Path
+from urllib.parse import unquote
 
 from sphinx.application import Sphinx
 from sphinx.util import logging
@@ -208,9 +225,76 @@ def _set_theme_options(app: Sphinx, config) -> None:
     config.html_theme_options = {**options, "extra_footer": footer_html()}
 
 
+# A link to a label on another page: [text](file.ipynb#label) or [text](../book/page.md#label).
+_LINK_TO_LABEL = re.compile(
+    r"(?<![!\]])\[([^\]`<>]+)\]\(((?![a-z][\w+.-]*:)[^()\s#]+\.(?:ipynb|md))#([\w:.-]+)\)")
+# A reference as a link to its DOI or PubMed page; a citation is one or more in parentheses.
+# (characters of a DOI that Markdown or HTML would read, such as ( ) < >, are %-encoded)
+_REFERENCE_URL = r"https://doi\.org/[^()\s]+|https://pubmed\.ncbi\.nlm\.nih\.gov/\d+/?"
+_REFERENCE = rf"\[[^\]]+\]\(({_REFERENCE_URL})\)"
+_CITATION = re.compile(rf"\((?:{_REFERENCE})(?:;\s*(?:{_REFERENCE}))*\)")
+
+
+@functools.lru_cache(maxsize=4)
+def reference_urls(bibfiles: tuple[Path, ...]) -> dict[str, str]:
+    """The bibliography's entries by the address a notebook links them with: the DOI's
+    (``https://doi.org/10...``) or, without a DOI, the PubMed page's."""
+    from pybtex.database import parse_file
+
+    urls = {}
+    for path in bibfiles:
+        for key, entry in parse_file(str(path)).entries.items():
+            fields = {k.lower(): v for k, v in entry.fields.items()}
+            if "doi" in fields:
+                urls[f"https://doi.org/{fields['doi']}".lower()] = key
+            if "pmid" in fields:
+                urls[f"https://pubmed.ncbi.nlm.nih.gov/{fields['pmid']}/"] = key
+    return urls
+
+
+def book_markdown(text: str, urls: dict[str, str]) -> tuple[str, list[str]]:
+    """A notebook's markdown as the book reads it: links to labels on other pages become
+    ``{ref}`` and parenthesised links to references become ``{cite:p}`` (see the module's
+    item 6). Returns the text and the problems found (links to unknown references)."""
+    problems: list[str] = []
+
+    def citation(match: re.Match) -> str:
+        keys = []
+        for url in re.findall(_REFERENCE, match.group(0)):
+            url = unquote(url).lower()
+            key = urls.get(url) or urls.get(url.rstrip("/") + "/")
+            if key is None:
+                problems.append(f"{url} is not in the bibliography (book/references.bib)")
+                return match.group(0)
+            keys.append(key)
+        return "{cite:p}`" + ",".join(keys) + "`"
+
+    text = _CITATION.sub(citation, text)
+    text = _LINK_TO_LABEL.sub(lambda m: "{ref}`" + m.group(1).replace("\n", " ").strip()
+                              + " <" + m.group(3) + ">`", text)
+    return text, problems
+
+
+def _read_notebook_as_book(app: Sphinx, docname: str, source: list[str]) -> None:
+    if not str(app.env.doc2path(docname)).endswith(".ipynb"):
+        return
+    urls = reference_urls(tuple(Path(app.srcdir) / f for f in app.config.bibtex_bibfiles))
+    nb = json.loads(source[0])
+    for index, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") != "markdown":
+            continue
+        text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        new, problems = book_markdown(text, urls)
+        for problem in problems:
+            logger.warning(f"[ctcbook] markdown cell {index}: {problem}",
+                           location=docname, type="ctcbook", subtype="citation")
+        cell["source"] = new
+    source[0] = json.dumps(nb)
+
+
 def setup(app: Sphinx) -> dict:
-    # The notebooks' kernels inherit this: no Jupyter-only tables of glued values in pages
-    # (ctcbook.report.glue.show_glued_values), the glued values reach the text instead.
+    # The notebooks' kernels inherit this: the Jupyter-only answers to {eval} and the figures
+    # shown under their cells (ctcbook.report.glue.show_glued_values) stay out of the book.
     os.environ.setdefault("CTCBOOK_BOOK_BUILD", "1")
     app.setup_extension("sphinx_thebe")
     _remove_thebe(app)
@@ -218,6 +302,11 @@ def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", _add_static_path)
     app.connect("config-inited", _set_theme_options)
     app.connect("doctree-read", _remove_solutions)
+    # {eval}`name` in a notebook: the glued value, as {glue:text}`name` (item 6)
+    from myst_nb.ext.glue.roles import PasteTextRole
+
+    app.add_role("eval", PasteTextRole(), override=True)
+    app.connect("source-read", _read_notebook_as_book)
     app.add_css_file("ctcbook-print.css", media="print")
     app.add_css_file("ctcbook-layout.css", media="screen")
     return {"parallel_read_safe": True, "parallel_write_safe": True}

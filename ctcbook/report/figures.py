@@ -38,9 +38,9 @@ def style() -> None:
     ``sns.set_theme`` sets seaborn's white-grid style, its sizes and :data:`PALETTE` as
     the colour cycle (so seaborn's ``hue`` and matplotlib's default colours are the same
     colour-blind-safe seven [2]_); the book then drops the top and right spines and
-    lightens the grid. In a Jupyter kernel it also shows, under each code cell, the
-    numbers the cell glues into the text (:func:`ctcbook.report.glue.show_glued_values`):
-    Jupyter's MyST renderer shows them by name, Jupyter Book fills them in.
+    lightens the grid.
+    In a Jupyter kernel it also lets the numbers the notebook glues fill the text's
+    ``{eval}`` roles, as the book does (:func:`ctcbook.report.glue.show_glued_values`).
     """
     import seaborn as sns
 
