@@ -278,7 +278,9 @@ def book_markdown(text: str, urls: dict[str, str]) -> tuple[str, list[str]]:
 def _read_notebook_as_book(app: Sphinx, docname: str, source: list[str]) -> None:
     if not str(app.env.doc2path(docname)).endswith(".ipynb"):
         return
-    urls = reference_urls(tuple(Path(app.srcdir) / f for f in app.config.bibtex_bibfiles))
+    # a book without sphinxcontrib-bibtex has no bibliography: DOI links stay links
+    bibfiles = getattr(app.config, "bibtex_bibfiles", None) or ()
+    urls = reference_urls(tuple(Path(app.srcdir) / f for f in bibfiles))
     nb = json.loads(source[0])
     for index, cell in enumerate(nb.get("cells", [])):
         if cell.get("cell_type") != "markdown":
