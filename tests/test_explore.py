@@ -101,17 +101,26 @@ def test_change_is_a_k_group_logrank_without_hazard_ratio(simulated):
     assert len(result.groups) == 4 and result.groups["n"].sum() == len(sub)
 
 
-def test_landmark_measures_from_the_draw_among_event_free(shipped):
-    result = explore(shipped, timepoint="landmark")
+def test_landmark_is_chapter_14s_landmark(shipped):
+    """The explorer's landmark is ``timevarying.landmark`` from the last first follow-up day,
+    the analysis of ``compare_timepoint_analyses`` (chapter 14): same patients, same HR."""
+    from ctcbook.stats.timevarying import compare_timepoint_analyses
+
     table = cb.patient_table(shipped)
-    day = table["day_first_follow_up"]
-    keep = table["her2_pos_first_follow_up"].notna() & (table["pfs_days"] > day)
-    assert result.n == keep.sum()
-    assert result.n_not_at_risk == (table["her2_pos_first_follow_up"].notna() & ~keep).sum()
-    months = (table.loc[keep, "pfs_days"] - day[keep]) / DAYS_PER_MONTH
-    lr = logrank(months, table.loc[keep, "pfs_event"], table.loc[keep, "her2_pos_first_follow_up"])
-    assert result.p_value == pytest.approx(lr.p_value, rel=1e-12)
-    assert "first follow-up" in result.xlabel
+    day = table["day_first_follow_up"].max()
+    for endpoint in ("pfs", "os"):
+        result = explore(shipped, timepoint="landmark", endpoint=endpoint)
+        keep = table["her2_pos_first_follow_up"].notna() & (table[f"{endpoint}_days"] > day)
+        assert result.n == keep.sum()
+        assert result.n_not_at_risk == (table["her2_pos_first_follow_up"].notna() & ~keep).sum()
+        months = (table.loc[keep, f"{endpoint}_days"] - day) / DAYS_PER_MONTH
+        lr = logrank(months, table.loc[keep, f"{endpoint}_event"],
+                     table.loc[keep, "her2_pos_first_follow_up"])
+        assert result.p_value == pytest.approx(lr.p_value, rel=1e-12)
+        ch14 = compare_timepoint_analyses(table, endpoints=[endpoint]).set_index("analysis")
+        assert result.hazard_ratio == pytest.approx(ch14.loc["landmark", "hr"], rel=1e-9)
+        assert result.n == ch14.loc["landmark", "patients"]
+    assert f"day {day:g}" in result.xlabel
 
 
 def test_any_draw(shipped):

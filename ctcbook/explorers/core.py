@@ -27,11 +27,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ctcbook.cohort.paper import CTC_THRESHOLD, ENDPOINTS, TIMEPOINT
+from ctcbook.cohort.paper import CTC_THRESHOLD, ENDPOINTS, TIMEPOINT, format_p
 from ctcbook.cohort.rules import HER2_RULES, HER2Rule, ctc_positive, her2_positive_ctc
 from ctcbook.report.figures import DAYS_PER_MONTH, month_ticks
 from ctcbook.stats.survival import ModelError, cox, kaplan_meier, km_quantile, logrank
 from ctcbook.stats.survival import risk_table as _risk_table
+from ctcbook.stats.timevarying import landmark
 
 __all__ = [
     "Exploration",
@@ -48,7 +49,7 @@ __all__ = [
 TIMEPOINT_CHOICES: dict[str, str] = {
     "baseline": "Baseline",
     "first_follow_up": "First follow-up",
-    "landmark": "Landmark at first follow-up",
+    "landmark": "Landmark at the last first follow-up day",
     "any": "Any draw",
     "change": "Change, baseline to first follow-up",
 }
@@ -110,7 +111,7 @@ class Exploration:
         Patients without a draw at the chosen timepoint (not analysed).
     n_not_at_risk : int
         Landmark analysis only: patients with a first follow-up draw who had already
-        had the event (or were censored) by the day of that draw, so are not analysed.
+        had the event (or were censored) by the landmark day, so are not analysed.
     message : str or None
         None, or a plain sentence explaining why something could not be computed.
     title, caption : str
@@ -240,15 +241,6 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width))
 
 
-def format_p(p: float) -> str:
-    """p-value for display: ``0.013``, ``< 0.001``, ``NaN`` -> ``"–"``."""
-    if not np.isfinite(p):
-        return "–"
-    if p < 0.001:
-        return "< 0.001"
-    return f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
-
-
 def format_median(median: float, lower: float, upper: float) -> str:
     """Median survival (months) with its 95% CI as text; ``inf`` is "not reached"."""
     def one(x: float) -> str:
@@ -350,7 +342,7 @@ def _marker(inp: _Inputs, grouping: str, timepoint: str, threshold: int, rule: H
     if timepoint == "baseline":
         return base, [lo, hi], f"{phrase} at baseline"
     if timepoint in ("first_follow_up", "landmark"):
-        where = "first follow-up" if timepoint == "first_follow_up" else "first follow-up (landmark)"
+        where = "first follow-up" if timepoint == "first_follow_up" else "first follow-up (landmark analysis)"
         return fu, [lo, hi], f"{phrase} at {where}"
     # any: positive at any available draw
     draws = np.column_stack([base, fu])
@@ -393,8 +385,8 @@ def explore(
     timepoint : {"first_follow_up", "baseline", "landmark", "any", "change"}
         Which draw defines the groups. "baseline" and "first_follow_up": that draw,
         survival from the baseline draw (as the paper). "landmark": the marker at
-        first follow-up, survival measured from the day of that draw, only patients
-        still event-free (and under follow-up) then. "any": positive at any available
+        first follow-up, survival measured from the landmark (the last first follow-up
+        day of the cohort), only patients still event-free (and under follow-up) then. "any": positive at any available
         draw. "change" (CTC-count grouping only): the four baseline -> first follow-up
         categories of ``patient_table``'s ``ctc_change``, compared with a k-group
         log-rank test and no hazard ratio; with the HER2 grouping it returns a message.
@@ -426,10 +418,9 @@ def explore(
     give the same, read-only result without recomputing), so the explorers'
     precomputation and a notebook asking for the same choices pay once. The landmark analysis follows Anderson, Cain & Gelber (1983):
     conditioning on being event-free at the landmark avoids the guarantee-time bias of
-    comparing groups defined by a draw some patients did not live to have. Each patient
-    is timed from their own first follow-up draw (time = endpoint days - day of that
-    draw, kept when > 0); :func:`ctcbook.stats.timevarying.landmark` instead uses one landmark
-    day for everyone. Medians and
+    comparing groups defined by a draw some patients did not live to have. It is
+    chapter 14's analysis, :func:`ctcbook.stats.timevarying.landmark` from the last first
+    follow-up day (:func:`landmark_day`), so that both report the same numbers. Medians and
     confidence intervals follow :func:`ctcbook.stats.survival.median_survival`; times are in
     months of ``DAYS_PER_MONTH`` days.
 
@@ -501,13 +492,15 @@ def _explore(cohort: Any, inp: _Inputs, threshold: int, timepoint: str, rule: HE
     n_excluded = int((~keep).sum())
     n_not_at_risk = 0
     xlabel = "Months since baseline blood draw"
-    if timepoint == "landmark":
-        with np.errstate(invalid="ignore"):
-            at_risk = days > inp.day_follow_up
-        n_not_at_risk = int((keep & ~at_risk).sum())
-        keep = keep & at_risk
-        days = days - np.nan_to_num(inp.day_follow_up)
-        xlabel = "Months since the first follow-up blood draw"
+    if timepoint == "landmark":  # chapter 14's analysis: stats.timevarying.landmark
+        day = landmark_day(inp.day_follow_up)
+        frame = pd.DataFrame({"days": days, "event": event, "code": code, "day": inp.day_follow_up})
+        lm = landmark(frame[keep], day, "days", "event", "code", "day").dropna(subset=["code"])
+        n_not_at_risk = int(keep.sum()) - len(lm)
+        keep = np.zeros(inp.n, bool)
+        keep[lm.index] = True
+        days = days - day
+        xlabel = f"Months since the landmark (day {day:g}, the last first follow-up draw)"
     t_days, ev, grp = days[keep], event[keep].astype(int), code[keep].astype(int)
     months = t_days / DAYS_PER_MONTH
     title = f"{endpoint_label} by {phrase}"
@@ -605,6 +598,17 @@ def _explore(cohort: Any, inp: _Inputs, threshold: int, timepoint: str, rule: HE
     )
 
 
+def landmark_day(day_follow_up: Any) -> float:
+    """The explorers' and chapter 14's landmark: the last first follow-up day (0 if none).
+
+    As :func:`ctcbook.stats.timevarying.compare_timepoint_analyses`: every first
+    follow-up result is known by then.
+    """
+    days = np.asarray(day_follow_up, dtype=float)
+    days = days[np.isfinite(days)]
+    return float(days.max()) if days.size else 0.0
+
+
 def _caption(endpoint_label: str, phrase: str, timepoint: str, n: int, n_excluded: int,
              n_not_at_risk: int, p: float, df: int, hr: float, lo: float, hi: float,
              synthetic: bool, k: int) -> str:
@@ -616,7 +620,7 @@ def _caption(endpoint_label: str, phrase: str, timepoint: str, n: int, n_exclude
             "a baseline draw" if timepoint == "baseline" else "a first follow-up draw")
         text += f", {n_excluded:,} without {what} left out"
     if n_not_at_risk:
-        text += f", {n_not_at_risk:,} with the event or censored before their first follow-up draw left out"
+        text += f", {n_not_at_risk:,} with the event or censored by the landmark left out"
     text += "."
     if np.isfinite(p):
         text += f" Log-rank p = {format_p(p)}" + (f" ({df} df)" if df > 1 else "")
