@@ -231,3 +231,38 @@ def test_explore_docstring_has_no_stale_note():
     doc = cb.explore.__doc__
     assert "was not available" not in doc
     assert "ctcbook.stats.timevarying.landmark" in doc
+
+
+P_VALUES = [0.0004, 0.001, 0.00149, 0.0132, 0.0994, 0.0996, 0.1, 0.43, 0.99, float("nan")]
+
+
+def test_one_format_p_for_the_book():
+    """The explorers print p-values with the book's one rule (cohort.paper.format_p):
+    0.0996 is "0.10" everywhere and a missing p-value "n/a" (issue 12)."""
+    from ctcbook.cohort.paper import format_p as paper_format_p
+    from ctcbook.explorers import core
+
+    assert core.format_p is paper_format_p
+    assert [paper_format_p(p) for p in P_VALUES] == [
+        "< 0.001", "0.001", "0.001", "0.013", "0.099", "0.10", "0.10", "0.43", "0.99", "n/a"]
+
+
+def test_explorer_javascript_formats_p_as_the_book():
+    """The kernel-free explorer's fmtP (explorer.js), run in Node, gives format_p's text."""
+    import json
+    import re
+    import shutil
+    import subprocess
+    from importlib import resources
+
+    from ctcbook.cohort.paper import format_p as paper_format_p
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is not installed")
+    js = resources.files("ctcbook.explorers").joinpath("assets/explorer.js").read_text(encoding="utf-8")
+    fmt = re.search(r"function fmtP\(p\) \{.*?\n  \}", js, re.S).group(0)
+    values = [None if math.isnan(p) else p for p in P_VALUES]
+    script = f"{fmt}\nconsole.log(JSON.stringify({json.dumps(values)}.map(fmtP)));"
+    out = subprocess.run([node, "-e", script], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == [paper_format_p(p) for p in P_VALUES]
