@@ -229,7 +229,7 @@ def larger():
 def test_chunked_rows_give_the_same_numbers(larger, monkeypatch):
     """Memory-bounded chunks (here of 7 rows) do not change a single number: the same
     random streams, the same arithmetic per row."""
-    import ctcbook.stats._engine as engine
+    import ctcbook.stats._engine.curves as engine
 
     t, e, g = larger
     whole_boot = bootstrap(t, e, g, n_boot=50, seed=3)
