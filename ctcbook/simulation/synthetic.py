@@ -115,7 +115,8 @@ import numpy as np
 import pandas as pd
 
 from ctcbook.cohort.io import CTC_COLUMNS, PATIENT_COLUMNS, Cohort, write_cohort
-from ctcbook.stats._engine import CoxData, logrank_rows, newton
+from ctcbook.stats._engine import logrank_rows
+from ctcbook.stats._engine.cox import cox_wald_frozen
 
 __all__ = [
     "MODEL_VERSION",
@@ -609,31 +610,14 @@ def rescale_times(pfs: Any, os: Any, *, os_min: int = 18, os_median: float = 655
 # --------------------------------------------------------------------------------------
 
 
-def _norm_sf2(z: float) -> float:
-    """Two-sided normal p-value."""
-    return math.erfc(abs(z) / math.sqrt(2.0))
-
-
 def _logrank_p(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> float:
     """Two-group log-rank p-value (the engine's; 1 when it is undefined)."""
     stat = float(logrank_rows(time, event == 1, group == 1)["statistic"][0])
     return math.erfc(math.sqrt(stat / 2.0)) if np.isfinite(stat) else 1.0
 
 
-def _cox_wald(time: np.ndarray, event: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Cox model with Efron's ties (the engine's): coefficients and Wald p-values.
-
-    Returns None when Newton-Raphson does not converge to finite estimates (|beta| <= 8).
-    """
-    try:
-        beta, _, _, info, converged, _ = newton(CoxData(x, time, event == 1, None, "efron"))
-        cov = np.linalg.inv(info)
-    except (np.linalg.LinAlgError, FloatingPointError):
-        return None
-    if not converged or not np.all(np.isfinite(beta)) or np.max(np.abs(beta)) > 8:
-        return None
-    se = np.sqrt(np.diag(cov))
-    return beta, np.array([_norm_sf2(b / s) for b, s in zip(beta, se, strict=True)])
+#: Efron Cox coefficients and Wald p-values of the search (the engine's frozen arithmetic)
+_cox_wald = cox_wald_frozen
 
 
 # --------------------------------------------------------------------------------------

@@ -1,13 +1,11 @@
 """Kaplan-Meier estimates, risk tables, log-rank tests and Cox models.
 
 Pure functions: they take arrays or DataFrames and return tidy DataFrames or small
-frozen dataclasses, never figures. They check their inputs and call the package's one
-vectorised engine (:mod:`ctcbook.stats._engine`), not lifelines: the explorers call
-them on every slider move, where lifelines' per-call overhead (KaplanMeierFitter about
-4 ms, ``logrank_test`` 7 ms, ``CoxPHFitter`` 10-20 ms at n = 52, ``benchmarks/bench_stats.py``)
-would exceed the 40 ms budget of a move; lifelines has no Breslow ties and reads the
-median differently (see :func:`median_survival`). ``tests/test_engine.py`` checks every
-result against lifelines.
+frozen dataclasses, never figures. They check their inputs and call the package's
+vectorised engine (:mod:`ctcbook.stats._engine`), not lifelines: the explorers call them
+on every slider move, where lifelines' overhead per call (``benchmarks/bench_stats.py``)
+would exceed the 40 ms budget; lifelines has no Breslow ties and reads the median
+differently. ``tests/test_engine.py`` checks every result against lifelines.
 
 Conventions (each function's docstring says more):
 
@@ -347,10 +345,7 @@ class CoxResult:
 
 
 def _design(data: pd.DataFrame, columns: Sequence[str], what: str) -> np.ndarray:
-    """Numeric float matrix of ``columns`` or a ModelError naming the bad column."""
-    missing_cols = [c for c in columns if c not in data.columns]
-    if missing_cols:
-        raise ModelError(f"column(s) {', '.join(map(repr, missing_cols))} not found in the data")
+    """Numeric float matrix of ``columns`` (present) or a ModelError naming the bad column."""
     out = []
     for c in columns:
         col = data[c]
@@ -479,7 +474,9 @@ def cox(
     cd = _engine.CoxData(x, stop_, ev, st, ties)
     ll0, u0, i0 = cd.evaluate(np.zeros(cd.p))
     beta, ll, score, info, converged, iters = _engine.newton(cd)
-    _check_fit(beta, info, x, covariates, converged)
+    problem = _engine.fit_problem(beta, info, x, covariates, converged)
+    if problem:
+        raise ModelError(problem)
     cov = np.linalg.inv(info)
     se = np.sqrt(np.diag(cov))
     z = beta / se
@@ -521,39 +518,3 @@ def cox(
         ties=ties,
         covariance=pd.DataFrame(cov, index=covariates, columns=covariates),
     )
-
-
-def _check_fit(beta: np.ndarray, info: np.ndarray, x: np.ndarray,
-               names: Sequence[str], converged: bool) -> None:
-    """Raise ModelError for diverging coefficients or a singular information matrix."""
-    spread = x.max(axis=0) - x.min(axis=0)
-    # a hazard ratio above e^25 (~7e10) between the covariate's extremes is not an
-    # estimate: the likelihood keeps rising as the coefficient runs off to infinity
-    runaway = np.abs(beta) * spread
-    if np.any(runaway > 25.0) or not np.all(np.isfinite(beta)):
-        j = int(np.nanargmax(np.where(np.isfinite(runaway), runaway, np.inf)))
-        raise ModelError(
-            f"the coefficient of {names[j]!r} diverges (monotone likelihood: the events are "
-            f"completely separated by {names[j]!r}), so its hazard ratio is infinite and the "
-            "Cox model cannot be fitted"
-        )
-    diag = np.diag(info)
-    if np.any(~np.isfinite(diag)) or np.any(diag <= 0):
-        j = int(np.argmin(np.where(np.isfinite(diag), diag, -np.inf)))
-        raise ModelError(
-            f"the information matrix is singular: {names[j]!r} carries no information "
-            "about the events; remove it"
-        )
-    d = 1.0 / np.sqrt(diag)
-    evals, evecs = np.linalg.eigh(info * np.outer(d, d))
-    if evals[0] <= 1e-10:
-        j = int(np.argmax(np.abs(evecs[:, 0])))
-        raise ModelError(
-            f"the information matrix is singular: {names[j]!r} is collinear with other "
-            "covariates; remove it or one of them"
-        )
-    if not converged:
-        raise ModelError(
-            "the Newton-Raphson iterations did not converge; check the covariates "
-            f"({', '.join(map(repr, names))}) for separation or extreme values"
-        )

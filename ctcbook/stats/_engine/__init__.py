@@ -8,11 +8,10 @@ slider move of an explorer, thousands of bootstrap resamples, permutations, cutp
 simulated studies evaluated at once. ``tests/test_engine.py`` checks every analysis the
 book shows against lifelines.
 
-The building blocks are numpy arrays in, arrays out:
-
-The code sits in three modules: ``curves`` (one data set: Kaplan-Meier, log-rank,
-the cutpoint sweep, the studies' score test), ``rows`` (many versions of one data set)
-and ``cox`` (Cox regression); everything is imported here.
+Numpy arrays in, arrays out, in four modules: ``curves`` (one data set), ``rows`` (many
+versions of one data set), ``variations`` (every patient left out or changed, for the
+sensitivity analysis) and ``cox`` (Cox regression); all but ``variations`` are imported
+here:
 
 * :func:`km_curve` and :func:`km_quantile` (R ``survfit``'s quantile rule);
 * :func:`logrank_groups` (k groups) and, for many versions of one data set at once,
@@ -31,7 +30,7 @@ References
    Springer 2000, chapter 3 and appendix E.
 """
 
-from ctcbook.stats._engine.cox import CoxData, newton
+from ctcbook.stats._engine.cox import CoxData, fit_problem, newton
 from ctcbook.stats._engine.curves import (
     CELLS,
     QUANTILE_TOLERANCE,
@@ -61,7 +60,7 @@ from ctcbook.stats._engine.rows import (
 )
 
 __all__ = [
-    "CELLS", "QUANTILE_TOLERANCE", "Z975", "CoxData", "chi2_1_sf", "chunk_rows", "cox_binary_rows",
+    "CELLS", "QUANTILE_TOLERANCE", "Z975", "CoxData", "fit_problem", "chi2_1_sf", "chunk_rows", "cox_binary_rows",
     "cox_binary_tables", "efron_at_risk", "efron_entries", "in_chunks", "km_curve", "km_median_rows",
     "km_quantile", "logrank_groups", "logrank_result", "logrank_rows", "logrank_scores",
     "logrank_tables", "logrank_terms", "newton", "score_test_batch", "sweep", "tables", "time_event",

@@ -1,6 +1,11 @@
-"""The engine's Cox regression: Efron or Breslow ties, counting-process (start, stop] data."""
+"""The engine's Cox regression: Efron or Breslow ties, counting-process (start, stop] data
+(:class:`CoxData`, :func:`newton`), and the calibration search's Efron fit in a frozen
+arithmetic order (:func:`cox_wald_frozen`)."""
 
 from __future__ import annotations
+
+import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -121,3 +126,122 @@ def newton(cd: CoxData, max_iter: int = 60, tol: float = 1e-10
                 pass
             break
     return beta, loglik, score, info, converged, it
+
+
+def fit_problem(beta: np.ndarray, info: np.ndarray, x: np.ndarray,
+                names: Sequence[str], converged: bool) -> str | None:
+    """Why a Newton fit is not an estimate (diverging coefficients, a singular information
+    matrix, no convergence), as a plain sentence; None when it is one."""
+    spread = x.max(axis=0) - x.min(axis=0)
+    # a hazard ratio above e^25 (~7e10) between the covariate's extremes is not an
+    # estimate: the likelihood keeps rising as the coefficient runs off to infinity
+    runaway = np.abs(beta) * spread
+    if np.any(runaway > 25.0) or not np.all(np.isfinite(beta)):
+        j = int(np.nanargmax(np.where(np.isfinite(runaway), runaway, np.inf)))
+        return (
+            f"the coefficient of {names[j]!r} diverges (monotone likelihood: the events are "
+            f"completely separated by {names[j]!r}), so its hazard ratio is infinite and the "
+            "Cox model cannot be fitted"
+        )
+    diag = np.diag(info)
+    if np.any(~np.isfinite(diag)) or np.any(diag <= 0):
+        j = int(np.argmin(np.where(np.isfinite(diag), diag, -np.inf)))
+        return (
+            f"the information matrix is singular: {names[j]!r} carries no information "
+            "about the events; remove it"
+        )
+    d = 1.0 / np.sqrt(diag)
+    evals, evecs = np.linalg.eigh(info * np.outer(d, d))
+    if evals[0] <= 1e-10:
+        j = int(np.argmax(np.abs(evecs[:, 0])))
+        return (
+            f"the information matrix is singular: {names[j]!r} is collinear with other "
+            "covariates; remove it or one of them"
+        )
+    if not converged:
+        return (
+            "the Newton-Raphson iterations did not converge; check the covariates "
+            f"({', '.join(map(repr, names))}) for separation or extreme values"
+        )
+    return None
+
+
+def cox_wald_frozen(time: np.ndarray, event: np.ndarray, x: np.ndarray,
+                    ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Efron Cox coefficients and two-sided Wald p-values, in a frozen arithmetic order.
+
+    The calibration search of the synthetic cohort (``simulation.synthetic.calibrate``)
+    keeps or rejects each re-draw by comparing these p-values; the recorded search
+    (``shipped_calibration.yaml``) replays only with exactly these floating-point
+    operations (:class:`CoxData` agrees to ~1e-10 but flips a decision at step 982).
+    ``tests/test_engine.py`` checks it against lifelines. Returns None when
+    Newton-Raphson does not converge to finite estimates (|beta| <= 8).
+
+    References
+    ----------
+    .. [1] Efron B. The efficiency of Cox's likelihood function for censored data.
+       J Am Stat Assoc 1977;72:557-565.
+    """
+    order = np.argsort(-time, kind="stable")
+    t, e, x = time[order], event[order] == 1, x[order]
+    # risk set of row i = rows 0..last[i] (all with time >= t_i)
+    last = np.searchsorted(-t, -t, side="right") - 1
+    # Efron: the j-th (0-based) of the d events tied at one time removes j/d of their weight
+    ev_idx = np.flatnonzero(e)
+    grp = last[ev_idx]  # one id per distinct event time
+    uniq, inv, d = np.unique(grp, return_inverse=True, return_counts=True)
+    first_of = np.r_[0, np.cumsum(d)[:-1]]
+    rank = np.arange(len(ev_idx)) - first_of[inv]  # ev_idx is sorted by grp (times descending)
+    frac = (rank / d[inv])[:, None]
+    p = x.shape[1]
+    beta = np.zeros(p)
+
+    def parts(b: np.ndarray):
+        eta = x @ b
+        c = eta.max()
+        w = np.exp(eta - c)
+        wx = w[:, None] * x
+        wxx = wx[:, :, None] * x[:, None, :]
+        s0 = np.cumsum(w)[grp]
+        s1 = np.cumsum(wx, axis=0)[grp]
+        s2 = np.cumsum(wxx, axis=0)[grp]
+        t0 = np.bincount(inv, weights=w[ev_idx])[inv]
+        t1 = np.stack([np.bincount(inv, weights=wx[ev_idx, k]) for k in range(p)], axis=1)[inv]
+        flat = wxx[ev_idx].reshape(len(ev_idx), p * p)
+        t2 = np.stack([np.bincount(inv, weights=flat[:, k], minlength=len(uniq))
+                       for k in range(p * p)], axis=1)[inv].reshape(-1, p, p)
+        den = s0 - frac[:, 0] * t0
+        mean = (s1 - frac * t1) / den[:, None]
+        ll = float(np.sum(eta[ev_idx] - c - np.log(den)))
+        grad = np.sum(x[ev_idx] - mean, axis=0)
+        hess = np.sum((s2 - frac[:, :, None] * t2) / den[:, None, None]
+                      - mean[:, :, None] * mean[:, None, :], axis=0)
+        return ll, grad, hess
+
+    ll, grad, hess = parts(beta)
+    for _ in range(60):
+        try:
+            step = np.linalg.solve(hess, grad)
+        except np.linalg.LinAlgError:
+            return None
+        s = 1.0
+        while True:
+            nb = beta + s * step
+            nll, ngrad, nhess = parts(nb)
+            if nll >= ll - 1e-12 or s < 1e-6:
+                break
+            s /= 2
+        beta, ll, grad, hess = nb, nll, ngrad, nhess
+        if np.max(np.abs(s * step)) < 1e-10:
+            break
+    else:
+        return None
+    if not np.all(np.isfinite(beta)) or np.max(np.abs(beta)) > 8:
+        return None
+    try:
+        cov = np.linalg.inv(hess)
+    except np.linalg.LinAlgError:
+        return None
+    se = np.sqrt(np.diag(cov))
+    pv = np.array([math.erfc(abs(b / s) / math.sqrt(2.0)) for b, s in zip(beta, se, strict=True)])
+    return beta, pv
