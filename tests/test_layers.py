@@ -18,7 +18,7 @@ MAX_LINES = 520
 #: suite, so the list can only shrink.
 NOT_YET = {
     "upward": {"stats/modelcheck.py", "stats/resampling.py"},
-    "long": {"cohort/io.py", "explorers/core.py", "publish/classkit.py", "simulation/studies.py",
+    "long": {"cohort/io.py", "publish/classkit.py", "simulation/studies.py",
              "simulation/synthetic.py", "stats/modelcheck.py", "stats/resampling.py"},
 }
 
