@@ -95,10 +95,8 @@ def kaplan_meier(time: Any, event: Any) -> pd.DataFrame:
     """
     t, e = _time_event(time, event)
     km = _engine.km_curve(t, e)
-    out = pd.DataFrame(km)
-    for col in ("at_risk", "events", "censored"):
-        out[col] = out[col].astype(np.int64)
-    return out
+    counts = {c: km[c].astype(np.int64) for c in ("at_risk", "events", "censored")}
+    return pd.DataFrame({**km, **counts})
 
 
 @dataclass(frozen=True)
