@@ -43,6 +43,8 @@ from ctcbook.stats._engine import (
     tables,
 )
 from ctcbook.stats._engine import time_event as _time_event
+from ctcbook.stats._engine.rows import multinomial_weights as _multinomial_weights  # noqa: F401 (firth)
+from ctcbook.stats._engine.rows import weight_chunks as _weight_chunks
 from ctcbook.stats._engine.variations import (
     base_tables,
     logrank_variation_terms,
@@ -103,40 +105,6 @@ class BootstrapResult:
     n_boot: int = 0
     level: float = 0.95
     stratified: bool = True
-
-
-def _multinomial_weights(rng: np.random.Generator, mask: np.ndarray, n_boot: int) -> np.ndarray:
-    k = int(mask.sum())
-    w = np.zeros((n_boot, mask.size))
-    w[:, mask] = rng.multinomial(k, np.full(k, 1.0 / k), size=n_boot)
-    return w
-
-
-def _weight_chunks(seed: int, masks: list[np.ndarray], n_boot: int, step: int):
-    """Bootstrap case counts in chunks of ``step`` resamples, the same numbers as
-    ``sum(_multinomial_weights(rng, m, n_boot) for m in masks)`` with one generator.
-
-    One generator draws every resample of the first mask, then every resample of the
-    next: to hand out chunks of all masks together, each mask gets its own generator
-    advanced to where that mask's draws begin (the skipped draws are redrawn, not
-    stored, so memory stays at one chunk).
-    """
-    if n_boot <= step:
-        rng = np.random.default_rng(seed)
-        yield 0, sum(_multinomial_weights(rng, m, n_boot) for m in masks)
-        return
-    gens = []
-    skip = np.random.default_rng(seed)
-    for i, m in enumerate(masks):
-        gens.append(np.random.default_rng(seed))
-        gens[-1].bit_generator.state = skip.bit_generator.state
-        if i < len(masks) - 1:
-            k = int(m.sum())
-            for lo in range(0, n_boot, step):
-                skip.multinomial(k, np.full(k, 1.0 / k), size=min(step, n_boot - lo))
-    for lo in range(0, n_boot, step):
-        b = min(step, n_boot - lo)
-        yield lo, sum(_multinomial_weights(gen, m, b) for gen, m in zip(gens, masks, strict=True))
 
 
 def bootstrap(

@@ -285,3 +285,42 @@ def km_median_rows(time: Any, event: Any, weights: Any = None) -> np.ndarray:
         return np.where(n[:, 0] > 0, med, np.nan)
 
     return in_chunks(one, np.asarray(time, dtype=float).ravel(), event, weights)
+
+
+# ------------------------------------------------------------- bootstrap case weights
+
+
+def multinomial_weights(rng: np.random.Generator, mask: np.ndarray, n_boot: int) -> np.ndarray:
+    """(n_boot, n) bootstrap case counts: resamples of the patients in ``mask``."""
+    k = int(mask.sum())
+    w = np.zeros((n_boot, mask.size))
+    w[:, mask] = rng.multinomial(k, np.full(k, 1.0 / k), size=n_boot)
+    return w
+
+
+def weight_chunks(seed: int, masks: list[np.ndarray], n_boot: int, step: int):
+    """Bootstrap case counts in chunks of ``step`` resamples, the same numbers as
+    ``sum(multinomial_weights(rng, m, n_boot) for m in masks)`` with one generator
+    (``masks``: the strata, e.g. the two groups of a stratified bootstrap).
+
+    One generator draws every resample of the first mask, then every resample of the
+    next: to hand out chunks of all masks together, each mask gets its own generator
+    advanced to where that mask's draws begin (the skipped draws are redrawn, not
+    stored, so memory stays at one chunk).
+    """
+    if n_boot <= step:
+        rng = np.random.default_rng(seed)
+        yield 0, sum(multinomial_weights(rng, m, n_boot) for m in masks)
+        return
+    gens = []
+    skip = np.random.default_rng(seed)
+    for i, m in enumerate(masks):
+        gens.append(np.random.default_rng(seed))
+        gens[-1].bit_generator.state = skip.bit_generator.state
+        if i < len(masks) - 1:
+            k = int(m.sum())
+            for lo in range(0, n_boot, step):
+                skip.multinomial(k, np.full(k, 1.0 / k), size=min(step, n_boot - lo))
+    for lo in range(0, n_boot, step):
+        b = min(step, n_boot - lo)
+        yield lo, sum(multinomial_weights(gen, m, b) for gen, m in zip(gens, masks, strict=True))
