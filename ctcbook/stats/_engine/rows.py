@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from ctcbook.stats._engine import curves
-from ctcbook.stats._engine.curves import km_quantile, logrank_terms
+from ctcbook.stats._engine.curves import chi2_1_sf, km_quantile, logrank_terms
 
 # ------------------------------------------------- many versions of one data set: rows
 
@@ -92,7 +91,7 @@ def logrank_result(obs: Any, exp1: Any, var: Any) -> dict[str, np.ndarray]:
     with np.errstate(divide="ignore", invalid="ignore"):
         stat = np.where(var > 0, (obs - exp1) ** 2 / var, np.nan)
         log_hr = np.where(var > 0, (obs - exp1) / var, np.nan)
-    return {"statistic": stat, "p_value": stats.chi2.sf(stat, 1), "observed": obs,
+    return {"statistic": stat, "p_value": chi2_1_sf(stat), "observed": obs,
             "expected": exp1, "variance": var, "log_hr": log_hr}
 
 
