@@ -118,17 +118,26 @@ def test_change_is_a_k_group_logrank_without_hazard_ratio(simulated):
     assert len(result.groups) == 4 and result.groups["n"].sum() == len(sub)
 
 
-def test_landmark_measures_from_the_draw_among_event_free(shipped):
-    result = explore(shipped, timepoint="landmark")
+def test_landmark_is_chapter_14s_landmark(shipped):
+    """The explorer's landmark is ``timevarying.landmark`` from the last first follow-up day,
+    the analysis of ``compare_timepoint_analyses`` (chapter 14): same patients, same HR."""
+    from ctcbook.stats.timevarying import compare_timepoint_analyses
+
     table = cb.patient_table(shipped)
-    day = table["day_first_follow_up"]
-    keep = table["her2_pos_first_follow_up"].notna() & (table["pfs_days"] > day)
-    assert result.n == keep.sum()
-    assert result.n_not_at_risk == (table["her2_pos_first_follow_up"].notna() & ~keep).sum()
-    months = (table.loc[keep, "pfs_days"] - day[keep]) / DAYS_PER_MONTH
-    lr = logrank(months, table.loc[keep, "pfs_event"], table.loc[keep, "her2_pos_first_follow_up"])
-    assert result.p_value == pytest.approx(lr.p_value, rel=1e-12)
-    assert "first follow-up" in result.xlabel
+    day = table["day_first_follow_up"].max()
+    for endpoint in ("pfs", "os"):
+        result = explore(shipped, timepoint="landmark", endpoint=endpoint)
+        keep = table["her2_pos_first_follow_up"].notna() & (table[f"{endpoint}_days"] > day)
+        assert result.n == keep.sum()
+        assert result.n_not_at_risk == (table["her2_pos_first_follow_up"].notna() & ~keep).sum()
+        months = (table.loc[keep, f"{endpoint}_days"] - day) / DAYS_PER_MONTH
+        lr = logrank(months, table.loc[keep, f"{endpoint}_event"],
+                     table.loc[keep, "her2_pos_first_follow_up"])
+        assert result.p_value == pytest.approx(lr.p_value, rel=1e-12)
+        ch14 = compare_timepoint_analyses(table, endpoints=[endpoint]).set_index("analysis")
+        assert result.hazard_ratio == pytest.approx(ch14.loc["landmark", "hr"], rel=1e-9)
+        assert result.n == ch14.loc["landmark", "patients"]
+    assert f"day {day:g}" in result.xlabel
 
 
 def test_any_draw(shipped):
@@ -239,3 +248,38 @@ def test_explore_docstring_has_no_stale_note():
     doc = cb.explore.__doc__
     assert "was not available" not in doc
     assert "ctcbook.stats.timevarying.landmark" in doc
+
+
+P_VALUES = [0.0004, 0.001, 0.00149, 0.0132, 0.0994, 0.0996, 0.1, 0.43, 0.99, float("nan")]
+
+
+def test_one_format_p_for_the_book():
+    """The explorers print p-values with the book's one rule (cohort.paper.format_p):
+    0.0996 is "0.10" everywhere and a missing p-value "n/a" (issue 12)."""
+    from ctcbook.cohort.paper import format_p as paper_format_p
+    from ctcbook.explorers import core
+
+    assert core.format_p is paper_format_p
+    assert [paper_format_p(p) for p in P_VALUES] == [
+        "< 0.001", "0.001", "0.001", "0.013", "0.099", "0.10", "0.10", "0.43", "0.99", "n/a"]
+
+
+def test_explorer_javascript_formats_p_as_the_book():
+    """The kernel-free explorer's fmtP (explorer.js), run in Node, gives format_p's text."""
+    import json
+    import re
+    import shutil
+    import subprocess
+    from importlib import resources
+
+    from ctcbook.cohort.paper import format_p as paper_format_p
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is not installed")
+    js = resources.files("ctcbook.explorers").joinpath("assets/explorer.js").read_text(encoding="utf-8")
+    fmt = re.search(r"function fmtP\(p\) \{.*?\n  \}", js, re.S).group(0)
+    values = [None if math.isnan(p) else p for p in P_VALUES]
+    script = f"{fmt}\nconsole.log(JSON.stringify({json.dumps(values)}.map(fmtP)));"
+    out = subprocess.run([node, "-e", script], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == [paper_format_p(p) for p in P_VALUES]

@@ -237,12 +237,12 @@ def larger():
 def test_chunked_rows_give_the_same_numbers(larger, monkeypatch):
     """Memory-bounded chunks (here of 7 rows) do not change a single number: the same
     random streams, the same arithmetic per row."""
-    import ctcbook.stats.resampling as rs
+    import ctcbook.stats._engine.curves as engine
 
     t, e, g = larger
     whole_boot = bootstrap(t, e, g, n_boot=50, seed=3)
     whole_perm = permutation_logrank(t, e, g, n_permutations=60, seed=3)
-    monkeypatch.setattr(rs, "_CELLS", 7 * t.size)
+    monkeypatch.setattr(engine, "CELLS", 7 * t.size)
     chunked_boot = bootstrap(t, e, g, n_boot=50, seed=3)
     chunked_perm = permutation_logrank(t, e, g, n_permutations=60, seed=3)
     pd.testing.assert_frame_equal(chunked_boot.replicates, whole_boot.replicates)

@@ -40,6 +40,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ctcbook.stats._engine import score_test_batch
+
 __all__ = [
     "StudyResult",
     "show_progress",
@@ -191,103 +193,6 @@ class StudyResult:
 def _mc_se(p: np.ndarray | float, n: int) -> np.ndarray | float:
     """Monte Carlo standard error of a proportion estimated from ``n`` replications."""
     return np.sqrt(np.asarray(p) * (1 - np.asarray(p)) / n)
-
-
-# ---------------------------------------------------------------- score test engine
-
-
-def score_test_batch(
-    time: np.ndarray,
-    event: np.ndarray,
-    switch: np.ndarray,
-    entry: np.ndarray | None = None,
-    include: np.ndarray | None = None,
-) -> dict[str, np.ndarray]:
-    """Cox score (log-rank) test for a 0/1 covariate that may switch on, many data sets at once.
-
-    Row r of each (R, n) array is one data set. Subject i of row r is at risk on
-    ``(entry, time]`` and its covariate is 1 at times ``t > switch`` (0 before): use
-    ``switch = -inf`` for a fixed "positive" and ``+inf`` for a fixed "negative".
-
-    Parameters
-    ----------
-    time : ndarray (R, n)
-        Follow-up end (event or censoring). Times are assumed distinct within a row
-        (continuous simulated times); with ties the statistic is Breslow's.
-    event : ndarray (R, n) of bool
-    switch : ndarray (R, n)
-        Time after which the covariate is 1.
-    entry : ndarray (R, n), optional
-        Start of the at-risk period (late entry, e.g. a landmark); default 0.
-    include : ndarray (R, n) of bool, optional
-        Subjects in the analysis; default all.
-
-    Returns
-    -------
-    dict of ndarray (R,)
-        ``score`` U (observed minus expected events of covariate = 1), ``information``
-        I (the log-rank variance), ``z = U / sqrt(I)``, ``p_value`` (two-sided normal),
-        ``log_hr`` (the one-step estimate U / I, Peto's O-E over V), ``n`` (subjects)
-        and ``events``. NaN where I = 0.
-
-    Notes
-    -----
-    At each event time t_j with n_j subjects at risk, of whom n1_j have covariate 1,
-    ``U = sum_j (z_j - n1_j / n_j)`` and ``I = sum_j n1_j / n_j (1 - n1_j / n_j)``: the
-    score and information of Cox's partial likelihood at beta = 0 (for a fixed
-    covariate, the log-rank test; for a time-varying one, the score test of
-    ``coxph(Surv(start, stop, event) ~ z)``). The risk-set counts come from sorted
-    cumulative counts: all rows are offset and flattened, so one ``searchsorted`` does
-    every row at once (O(R n log(R n))).
-
-    References
-    ----------
-    .. [1] Cox DR. Regression models and life-tables. J R Stat Soc B 1972;34:187-220.
-    .. [2] Andersen PK, Gill RD. Cox's regression model for counting processes: a large
-       sample study. Ann Stat 1982;10:1100-1120.
-    """
-    t = np.atleast_2d(np.asarray(time, dtype=float))
-    ev = np.atleast_2d(np.asarray(event, dtype=bool))
-    sw = np.broadcast_to(np.asarray(switch, dtype=float), t.shape)
-    en = np.zeros_like(t) if entry is None else np.broadcast_to(np.asarray(entry, dtype=float), t.shape)
-    inc = np.ones(t.shape, bool) if include is None else np.broadcast_to(np.asarray(include, bool), t.shape)
-    inc = inc & (t > en)
-    r, n = t.shape
-    span = float(np.nanmax(np.where(inc, t, 0.0))) + 1.0
-    off = (np.arange(r, dtype=float) * 4.0 * span)[:, None]
-    away = 3.0 * span  # excluded subjects sit beyond every real time of their row
-    pos_start = np.maximum(en, sw)
-    has_pos = inc & (pos_start < t)
-    t_in = np.where(inc, t, away) + off
-    en_in = np.where(inc, en, away) + off
-    ps_in = np.where(has_pos, pos_start, away) + off
-    tp_in = np.where(has_pos, t, away) + off
-    s_t, s_en, s_ps, s_tp = (np.sort(a.ravel()) for a in (t_in, en_in, ps_in, tp_in))
-    is_ev = (ev & inc).ravel()
-    q = t_in.ravel()[is_ev]
-    # at risk at q: entry < q <= time
-    n_j = np.searchsorted(s_en, q, "left") - np.searchsorted(s_t, q, "left")
-    n1_j = np.searchsorted(s_ps, q, "left") - np.searchsorted(s_tp, q, "left")
-    # only subjects of the same row count: offsets make rows disjoint, and the counts of
-    # earlier rows cancel between the two searchsorted terms (every earlier subject has
-    # entered and left)
-    z_j = has_pos.ravel()[is_ev].astype(float)
-    frac = n1_j / n_j
-    row = np.repeat(np.arange(r), n)[is_ev]
-    score = np.bincount(row, weights=z_j - frac, minlength=r)
-    info = np.bincount(row, weights=frac * (1 - frac), minlength=r)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(info > 0, score / np.sqrt(info), np.nan)
-        log_hr = np.where(info > 0, score / info, np.nan)
-    return {
-        "score": score,
-        "information": info,
-        "z": z,
-        "p_value": 2.0 * stats.norm.sf(np.abs(z)),
-        "log_hr": log_hr,
-        "n": inc.sum(axis=1),
-        "events": np.bincount(row, minlength=r),
-    }
 
 
 # ------------------------------------------------------------ study 1: best cutpoint

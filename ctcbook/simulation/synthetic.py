@@ -115,6 +115,8 @@ import numpy as np
 import pandas as pd
 
 from ctcbook.cohort.io import CTC_COLUMNS, PATIENT_COLUMNS, Cohort, write_cohort
+from ctcbook.stats._engine import logrank_rows
+from ctcbook.stats._engine.cox import cox_wald_frozen
 
 __all__ = [
     "MODEL_VERSION",
@@ -608,107 +610,14 @@ def rescale_times(pfs: Any, os: Any, *, os_min: int = 18, os_median: float = 655
 # --------------------------------------------------------------------------------------
 
 
-def _norm_sf2(z: float) -> float:
-    """Two-sided normal p-value."""
-    return math.erfc(abs(z) / math.sqrt(2.0))
-
-
 def _logrank_p(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> float:
-    """Two-group log-rank test p-value (handles ties; hypergeometric variance)."""
-    ev = event == 1
-    uniq = np.unique(time[ev])
-    if len(uniq) == 0:
-        return 1.0
-    srt = np.sort(time)
-    srt1 = np.sort(time[group == 1])
-    n_ = len(time) - np.searchsorted(srt, uniq, side="left")
-    n1 = len(srt1) - np.searchsorted(srt1, uniq, side="left")
-    pos = np.searchsorted(uniq, time[ev])
-    d = np.bincount(pos, minlength=len(uniq)).astype(float)
-    d1 = np.bincount(pos, weights=(group[ev] == 1).astype(float), minlength=len(uniq))
-    o_minus_e = float(np.sum(d1 - d * n1 / n_))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        v = np.where(n_ > 1, d * (n1 / n_) * (1 - n1 / n_) * (n_ - d) / (n_ - 1), 0.0)
-    var = float(v.sum())
-    if var <= 0:
-        return 1.0
-    chi2 = o_minus_e**2 / var
-    return math.erfc(math.sqrt(chi2 / 2.0))
+    """Two-group log-rank p-value (the engine's; 1 when it is undefined)."""
+    stat = float(logrank_rows(time, event == 1, group == 1)["statistic"][0])
+    return math.erfc(math.sqrt(stat / 2.0)) if np.isfinite(stat) else 1.0
 
 
-def _cox_wald(time: np.ndarray, event: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Cox model with Efron's ties: coefficients and Wald p-values (as lifelines and R).
-
-    Returns None when Newton-Raphson does not converge to finite estimates.
-
-    References
-    ----------
-    .. [1] Efron B. The efficiency of Cox's likelihood function for censored data.
-       J Am Stat Assoc 1977;72:557-565.
-    """
-    order = np.argsort(-time, kind="stable")
-    t, e, x = time[order], event[order] == 1, x[order]
-    # risk set of row i = rows 0..last[i] (all with time >= t_i)
-    last = np.searchsorted(-t, -t, side="right") - 1
-    # Efron: the j-th (0-based) of the d events tied at one time removes j/d of their weight
-    ev_idx = np.flatnonzero(e)
-    grp = last[ev_idx]  # one id per distinct event time
-    uniq, inv, d = np.unique(grp, return_inverse=True, return_counts=True)
-    first_of = np.r_[0, np.cumsum(d)[:-1]]
-    rank = np.arange(len(ev_idx)) - first_of[inv]  # ev_idx is sorted by grp (times descending)
-    frac = (rank / d[inv])[:, None]
-    p = x.shape[1]
-    beta = np.zeros(p)
-
-    def parts(b: np.ndarray):
-        eta = x @ b
-        c = eta.max()
-        w = np.exp(eta - c)
-        wx = w[:, None] * x
-        wxx = wx[:, :, None] * x[:, None, :]
-        s0 = np.cumsum(w)[grp]
-        s1 = np.cumsum(wx, axis=0)[grp]
-        s2 = np.cumsum(wxx, axis=0)[grp]
-        t0 = np.bincount(inv, weights=w[ev_idx])[inv]
-        t1 = np.stack([np.bincount(inv, weights=wx[ev_idx, k]) for k in range(p)], axis=1)[inv]
-        flat = wxx[ev_idx].reshape(len(ev_idx), p * p)
-        t2 = np.stack([np.bincount(inv, weights=flat[:, k], minlength=len(uniq))
-                       for k in range(p * p)], axis=1)[inv].reshape(-1, p, p)
-        den = s0 - frac[:, 0] * t0
-        mean = (s1 - frac * t1) / den[:, None]
-        ll = float(np.sum(eta[ev_idx] - c - np.log(den)))
-        grad = np.sum(x[ev_idx] - mean, axis=0)
-        hess = np.sum((s2 - frac[:, :, None] * t2) / den[:, None, None]
-                      - mean[:, :, None] * mean[:, None, :], axis=0)
-        return ll, grad, hess
-
-    ll, grad, hess = parts(beta)
-    for _ in range(60):
-        try:
-            step = np.linalg.solve(hess, grad)
-        except np.linalg.LinAlgError:
-            return None
-        s = 1.0
-        while True:
-            nb = beta + s * step
-            nll, ngrad, nhess = parts(nb)
-            if nll >= ll - 1e-12 or s < 1e-6:
-                break
-            s /= 2
-        beta, ll, grad, hess = nb, nll, ngrad, nhess
-        if np.max(np.abs(s * step)) < 1e-10:
-            break
-    else:
-        return None
-    if not np.all(np.isfinite(beta)) or np.max(np.abs(beta)) > 8:
-        return None
-    try:
-        cov = np.linalg.inv(hess)
-    except np.linalg.LinAlgError:
-        return None
-    se = np.sqrt(np.diag(cov))
-    pv = np.array([_norm_sf2(b / s) for b, s in zip(beta, se, strict=True)])
-    return beta, pv
+#: Efron Cox coefficients and Wald p-values of the search (the engine's frozen arithmetic)
+_cox_wald = cox_wald_frozen
 
 
 # --------------------------------------------------------------------------------------

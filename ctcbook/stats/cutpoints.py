@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import stats
 
-from ctcbook.stats.survival import _time_event
+from ctcbook.stats import _engine
+from ctcbook.stats._engine import CELLS as _CELLS
+from ctcbook.stats._engine import time_event as _time_event
 
 __all__ = ["MaxstatResult", "logrank_sweep", "maxstat", "logrank_scores", "best_cutpoints"]
-
-_CELLS = 4_000_000  # matrix cells per chunk (bounds memory at ~32 MB of float64)
 
 
 def _marker(marker: Any, n: int) -> np.ndarray:
@@ -86,56 +86,9 @@ def logrank_sweep(
         cuts = np.unique(m)[1:]
     else:
         cuts = np.asarray(cutpoints, dtype=float).ravel()
-    order = np.argsort(t, kind="stable")
-    t, e, m = t[order], e[order], m[order]
     n = t.size
-    # distinct event times: first index of each in time order, deaths, at risk
-    ev_times, d = np.unique(t[e], return_counts=True)
-    first = np.searchsorted(t, ev_times, side="left")
-    n_risk = (n - first).astype(float)
-    d = d.astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w = np.where(n_risk > 1, d * (n_risk - d) / (n_risk - 1), 0.0)
-    # log-rank scores: O - E of any group = sum of its members' scores
-    cumhaz = np.cumsum(d / n_risk)
-    idx = np.searchsorted(ev_times, t, side="right") - 1
-    score = e - np.where(idx >= 0, cumhaz[np.maximum(idx, 0)], 0.0)
-    ef = e.astype(float)
-
-    k = cuts.size
-    # event-time index of each observation: it is at risk at event times 0..J_i
-    last_ev = np.searchsorted(ev_times, t, side="right")  # J_i + 1, in 0..T
-    n_ev_times = ev_times.size
-    sort_c = np.argsort(cuts, kind="stable")
-    sorted_cuts = cuts[sort_c]
-    o_minus_e = np.empty(k)
-    var = np.empty(k)
-    n_high = np.empty(k)
-    ev_high = np.empty(k)
-    step = max(1, _CELLS // max(n_ev_times + 1, 1) - 1)
-    for lo in range(0, k, step):
-        c = sorted_cuts[lo : lo + step]
-        kc = c.size
-        # bucket b: the observation is in the high group for the chunk's cutpoints 0..b-1
-        b = np.searchsorted(c, m, side="right")
-
-        def suffix(v: np.ndarray, kc: int = kc, b: np.ndarray = b) -> np.ndarray:
-            """Per cutpoint, the sum of v over the high group (buckets > cutpoint)."""
-            per_bucket = np.bincount(b, weights=v, minlength=kc + 1)
-            return np.cumsum(per_bucket[::-1])[::-1][1:]
-
-        sel = sort_c[lo : lo + step]
-        o_minus_e[sel] = suffix(score)
-        n_high[sel] = suffix(np.ones(n))
-        ev_high[sel] = suffix(ef)
-        # high-group subjects at risk at each event time: 2-D suffix sums of counts
-        counts = np.bincount(last_ev * (kc + 1) + b, minlength=(n_ev_times + 1) * (kc + 1))
-        counts = counts.reshape(n_ev_times + 1, kc + 1)[::-1, ::-1]
-        tail = np.cumsum(np.cumsum(counts, axis=0), axis=1)[::-1, ::-1]
-        # tail[r, q] = #(last_ev >= r, b >= q); at risk at event time j: last_ev >= j + 1
-        at_risk_high = tail[1:, 1:].astype(float)
-        frac = at_risk_high / n_risk[:, None]
-        var[sel] = (w[:, None] * frac * (1.0 - frac)).sum(axis=0)
+    sw = _engine.sweep(t, e, m, cuts)
+    o_minus_e, var, n_high, ev_high = (sw[k] for k in ("o_minus_e", "variance", "n_high", "events_high"))
     with np.errstate(divide="ignore", invalid="ignore"):
         valid = (n_high > 0) & (n_high < n) & (var > 0)
         z = np.where(valid, o_minus_e / np.sqrt(var), np.nan)
@@ -146,10 +99,10 @@ def logrank_sweep(
             "cutpoint": cuts,
             "n_low": (n - n_high).astype(np.int64),
             "n_high": n_high.astype(np.int64),
-            "events_low": (ef.sum() - ev_high).astype(np.int64),
+            "events_low": (e.sum() - ev_high).astype(np.int64),
             "events_high": ev_high.astype(np.int64),
             "statistic": stat,
-            "p_value": special.chdtrc(1, stat),  # chi-square(1) survival function
+            "p_value": _engine.chi2_1_sf(stat),
             "hazard_ratio": hr,
             "z": z,
         },
@@ -171,12 +124,7 @@ def logrank_scores(time: Any, event: Any) -> np.ndarray:
     .. [1] Hothorn T, Lausen B. On the exact distribution of maximally selected rank
        statistics. Comput Stat Data Anal 2003;43:121-137.
     """
-    t, e = _time_event(time, event)
-    n = t.size
-    ot = np.argsort(t, kind="stable")
-    rt = np.searchsorted(np.sort(t), t, side="right")  # ties.method = "max"
-    fact = e / (n - rt + 1.0)
-    return e - np.cumsum(fact[ot])[rt - 1]
+    return _engine.logrank_scores(*_time_event(time, event))
 
 
 @dataclass(frozen=True)

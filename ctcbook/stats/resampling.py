@@ -2,9 +2,13 @@
 
 All functions take one data set (``time``, ``event``, a 0/1 ``group``) and evaluate a
 statistic on many re-weighted or re-labelled copies of it **at once**: the copies are
-rows of a weight (or label, or event) matrix, and the risk-set sums of every row come
-from one matrix product with the indicator matrix of the distinct times. So 10,000
-bootstrap Cox fits or permutations of 50 patients take a fraction of a second.
+rows of a weight (or label, or event) matrix, and the risk-set counts of every row come
+from one pass of the package's engine (:mod:`ctcbook.stats._engine`: ``tables``,
+``logrank_rows``, ``cox_binary_rows``, ``km_median_rows``). Measured by
+``benchmarks/bench_stats.py`` at n = 52 on a shared 2-core machine: 10,000 bootstrap
+Cox fits in about 0.07 s (10,000 lifelines fits: about 4.5 minutes), :func:`bootstrap`
+with 2,000 resamples in about 0.04 s (10,000 on the shipped cohort's PFS: about 0.5 s),
+20,000 permutations in about 0.1 s; the cost grows linearly with n and the resamples.
 
 * :func:`bootstrap` percentile intervals for the hazard ratio (Cox, Efron ties) and the
   median survival of each group;
@@ -26,9 +30,27 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from ctcbook.stats.survival import _time_event, km_quantile
+from ctcbook.stats._engine import (
+    chunk_rows as _chunk_rows,
+)
+from ctcbook.stats._engine import (
+    cox_binary_rows,
+    km_median_rows,
+    logrank_result,
+    logrank_rows,
+    logrank_tables,
+    tables,
+)
+from ctcbook.stats._engine import time_event as _time_event
+from ctcbook.stats._engine.rows import multinomial_weights as _multinomial_weights  # noqa: F401 (firth)
+from ctcbook.stats._engine.rows import weight_chunks as _weight_chunks
+from ctcbook.stats._engine.variations import (
+    base_tables,
+    logrank_variation_terms,
+    variation_cox,
+    variation_sums,
+)
 
 __all__ = [
     "BootstrapResult",
@@ -57,283 +79,6 @@ def _data(time: Any, event: Any, group: Any) -> tuple[np.ndarray, np.ndarray, np
     return t, e, g.astype(bool)
 
 
-#: Matrix cells per chunk of rows (bounds memory at ~32 MB of float64 per array): the
-#: functions below take many versions of a data set at once and process them in chunks
-#: of ``_CELLS // n`` rows, so memory stays flat and time grows linearly with the rows.
-_CELLS = 4_000_000
-
-
-def _chunk_rows(n: int) -> int:
-    """Rows of an (rows, n) matrix per chunk."""
-    return max(1, _CELLS // max(n, 1))
-
-
-def _rows(x: Any, n: int) -> np.ndarray:
-    """(1, n) or (R, n) float array."""
-    return np.atleast_2d(np.asarray(x, dtype=float))
-
-
-def _tables(time: np.ndarray, event: Any, group: Any, weights: Any
-            ) -> tuple[np.ndarray, ...]:
-    """Weighted counts per distinct time for every row.
-
-    Returns ``times`` (J,), and (R, J) arrays: ``n`` and ``n1`` at risk, ``d`` and ``d1``
-    deaths (``1`` = group 1).
-
-    Each count is a sum over the patients sharing a distinct time (one ``np.bincount``
-    over row x time keys): O(R n) work. Inputs given as one row are summed once and
-    shared by every row; with shared events and groups, the four counts of a row come
-    from one pass over its weights (one key per row, group, event and time).
-    """
-    times, inv = np.unique(time, return_inverse=True)
-    size, n_obs = times.size, time.size
-    e, g = _rows(event, n_obs), _rows(group, n_obs)
-    w = None if weights is None else _rows(weights, n_obs)
-    rows = max(e.shape[0], g.shape[0], 1 if w is None else w.shape[0])
-
-    def keys(r: int, extra: Any = 0, width: int = size) -> np.ndarray:
-        k = inv + extra
-        return k if r == 1 else (np.arange(r)[:, None] * width + k).ravel()
-
-    def seg(x: np.ndarray) -> np.ndarray:
-        r = x.shape[0]
-        out = np.bincount(keys(r), weights=x.ravel(), minlength=r * size).reshape(r, size)
-        return np.broadcast_to(out, (rows, size))
-
-    if w is None:
-        removed = np.broadcast_to(np.bincount(inv, minlength=size).astype(float), (rows, size))
-        removed1, d, d1 = seg(g), seg(e), seg(e * g)
-    elif e.shape[0] == 1 and g.shape[0] == 1 and w.shape[0] > 1:
-        cls = (2 * g[0] + e[0]).astype(np.int64) * size  # 0: g0 e0, 1: g0 e1, 2: g1 e0, 3: g1 e1
-        by = np.bincount(keys(rows, cls, 4 * size), weights=w.ravel(),
-                         minlength=rows * 4 * size).reshape(rows, 4, size)
-        removed = by.sum(axis=1)
-        removed1, d, d1 = by[:, 2] + by[:, 3], by[:, 1] + by[:, 3], by[:, 3]
-    else:
-        removed, removed1, d, d1 = seg(w), seg(w * g), seg(w * e), seg(w * e * g)
-
-    def at_risk(x: np.ndarray) -> np.ndarray:
-        return np.cumsum(x[:, ::-1], axis=1)[:, ::-1]
-
-    return times, at_risk(removed), at_risk(removed1), d, d1
-
-
-def _in_chunks(fn: Any, time: np.ndarray, *row_inputs: Any) -> Any:
-    """Apply ``fn(time, *inputs)`` to chunks of rows of the (R, n) inputs; concatenate.
-
-    Inputs with one row (or None) are passed whole to every chunk. ``fn`` returns an
-    array (R,) or a dict of them.
-    """
-    n_obs = time.size
-    arrays = [None if x is None else _rows(x, n_obs) for x in row_inputs]
-    rows = max([1] + [a.shape[0] for a in arrays if a is not None])
-    step = _chunk_rows(n_obs)
-    if rows <= step:
-        return fn(time, *arrays)
-    parts = []
-    for lo in range(0, rows, step):
-        parts.append(fn(time, *[a if a is None or a.shape[0] == 1 else a[lo:lo + step]
-                                for a in arrays]))
-    if isinstance(parts[0], dict):
-        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    return np.concatenate(parts)
-
-
-def _logrank_tables(n: np.ndarray, n1: np.ndarray, d: np.ndarray, d1: np.ndarray
-                    ) -> dict[str, np.ndarray]:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frac = np.where(n > 0, n1 / n, 0.0)
-        exp1 = (frac * d).sum(axis=1)
-        var = np.where(n > 1, d * (n - d) / (n - 1) * frac * (1 - frac), 0.0).sum(axis=1)
-        obs = d1.sum(axis=1)
-    return _logrank_result(obs, exp1, var)
-
-
-def _logrank_result(obs: np.ndarray, exp1: np.ndarray, var: np.ndarray) -> dict[str, np.ndarray]:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        stat = np.where(var > 0, (obs - exp1) ** 2 / var, np.nan)
-        log_hr = np.where(var > 0, (obs - exp1) / var, np.nan)
-    return {"statistic": stat, "p_value": stats.chi2.sf(stat, 1), "observed": obs,
-            "expected": exp1, "variance": var, "log_hr": log_hr}
-
-
-def logrank_rows(time: Any, event: Any, group: Any, weights: Any = None) -> dict[str, np.ndarray]:
-    """Two-group log-rank test on many versions of one data set at once.
-
-    Parameters
-    ----------
-    time : array-like (n,)
-        Follow-up times, shared by every row.
-    event, group : array-like (n,) or (R, n)
-        Event indicators and 0/1 group labels, per row (broadcast).
-    weights : array-like (n,) or (R, n), optional
-        Non-negative case weights (bootstrap counts; 0 leaves a patient out).
-
-    Returns
-    -------
-    dict of ndarray (R,)
-        ``statistic`` (chi-square, 1 df), ``p_value``, ``observed`` and ``expected``
-        events of group 1, ``variance``, ``log_hr`` (Peto's one-step ``(O - E) / V``).
-
-    Notes
-    -----
-    Ties are handled as in :func:`ctcbook.stats.survival.logrank` (hypergeometric variance),
-    with which it agrees to rounding for every row. Cost O(R n): the rows are processed
-    in chunks that bound memory.
-    """
-    t = np.asarray(time, dtype=float).ravel()
-
-    def one(t: np.ndarray, e: Any, g: Any, w: Any) -> dict[str, np.ndarray]:
-        return _logrank_tables(*_tables(t, e, g, w)[1:])
-
-    return _in_chunks(one, t, event, group, weights)
-
-
-def _efron_entries(d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One entry per Efron term: for each (row, time) with d > 0, l = 0..ceil(d) - 1.
-
-    Returns the flat (row * J + time) index of each entry, its row, and ``l / d``.
-    """
-    flat_d = d.ravel()
-    count = np.where(flat_d > 0, np.ceil(flat_d), 0).astype(np.int64)
-    flat = np.repeat(np.arange(flat_d.size), count)
-    first = np.repeat(np.cumsum(count) - count, count)
-    ell = np.arange(flat.size) - first
-    return flat, flat // max(d.shape[1], 1), ell / flat_d[flat]
-
-
-def _cox_tables(n: np.ndarray, n1: np.ndarray, d: np.ndarray, d1: np.ndarray,
-                max_iter: int = 100) -> np.ndarray:
-    """Efron Cox log hazard ratio of group 1 per row of (R, J) risk-set tables."""
-    rows = n.shape[0]
-    has_both = (n1[:, 0] > 0) & (n1[:, 0] < n[:, 0])
-    has_events = d.sum(axis=1) > 0
-    flat, row, f = _efron_entries(d)
-    n1f, d1f = n1.ravel()[flat], d1.ravel()[flat]
-    a0 = n1f - f * d1f  # group 1 at risk in Efron's l-th term (times exp(beta))
-    b0 = (n.ravel()[flat] - n1f) - f * (d.ravel()[flat] - d1f)  # group 0
-    d1_sum = d1.sum(axis=1)
-    # limits of the score at beta -> +inf and -inf
-    pos = a0 > 1e-12
-    u_pos = d1_sum - np.bincount(row, weights=pos, minlength=rows)
-    u_neg = d1_sum - np.bincount(row, weights=pos & (b0 <= 1e-12), minlength=rows)
-    out = np.full(rows, np.nan)
-    ok = has_both & has_events
-    plus_inf = ok & (u_pos >= -1e-9)
-    minus_inf = ok & (u_neg <= 1e-9)
-    out[plus_inf] = np.inf
-    out[minus_inf] = -np.inf
-    fit = ok & ~plus_inf & ~minus_inf
-    if not fit.any():
-        return out
-    idx = np.flatnonzero(fit)
-    pos_in_fit = np.full(rows, -1)
-    pos_in_fit[idx] = np.arange(idx.size)
-    keep = fit[row]
-    r_fit, a0, b0 = pos_in_fit[row[keep]], a0[keep], b0[keep]
-    lo = np.full(idx.size, -50.0)
-    hi = np.full(idx.size, 50.0)
-    beta = np.zeros(idx.size)
-    for _ in range(max_iter):
-        a = a0 * np.exp(beta)[r_fit]
-        c = b0 + a
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(c > 0, a / c, 0.0)
-        u = d1_sum[idx] - np.bincount(r_fit, weights=share, minlength=idx.size)
-        i = np.bincount(r_fit, weights=share * (1 - share), minlength=idx.size)
-        lo = np.where(u > 0, beta, lo)
-        hi = np.where(u <= 0, beta, hi)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            newton = beta + u / i
-        # inclusive: a score of exactly 0 is the root (the step is 0), not a reason to bisect
-        inside = np.isfinite(newton) & (newton >= lo) & (newton <= hi)
-        new = np.where(inside, newton, 0.5 * (lo + hi))
-        if np.max(np.abs(new - beta)) < 1e-12:
-            beta = new
-            break
-        beta = new
-    out[idx] = beta
-    return out
-
-
-def cox_binary_rows(time: Any, event: Any, group: Any, weights: Any = None,
-                    max_iter: int = 100) -> np.ndarray:
-    """Cox log hazard ratio of group 1 vs 0 (Efron ties) for many versions of one data set.
-
-    Parameters
-    ----------
-    time, event, group, weights
-        As in :func:`logrank_rows`; integer weights are case replications (a bootstrap
-        sample), so Efron's correction treats replicated deaths as tied deaths.
-    max_iter : int
-        Iterations of the safeguarded Newton search.
-
-    Returns
-    -------
-    ndarray (R,)
-        The maximum partial likelihood estimate; ``+inf``/``-inf`` when the likelihood is
-        monotone (no events in group 0 / 1 while group 1 / 0 is at risk, e.g. no
-        deaths in a group: the estimate diverges), NaN when a group is empty or there are
-        no events.
-
-    Notes
-    -----
-    The score is decreasing in beta, so the root is found by Newton steps kept inside a
-    shrinking bracket (bisection when a step leaves it). Agrees with
-    :func:`ctcbook.stats.survival.cox` (Efron) to about 1e-9 on the log scale. Each Newton step
-    costs one pass over the Efron terms (one per death, counting replicated deaths),
-    so a row costs O(n) per step; rows are processed in chunks that bound memory.
-
-    References
-    ----------
-    .. [1] Efron B. The efficiency of Cox's likelihood function for censored data.
-       J Am Stat Assoc 1977;72:557-565.
-    """
-    t = np.asarray(time, dtype=float).ravel()
-
-    def one(t: np.ndarray, e: Any, g: Any, w: Any) -> np.ndarray:
-        _, n, n1, d, d1 = _tables(t, e, g, w)
-        return _cox_tables(n, n1, d, d1, max_iter)
-
-    return _in_chunks(one, t, event, group, weights)
-
-
-def km_median_rows(time: Any, event: Any, weights: Any = None) -> np.ndarray:
-    """Kaplan-Meier median for many (re-weighted) versions of one sample.
-
-    Parameters
-    ----------
-    time : array-like (n,)
-    event : array-like (n,) or (R, n)
-    weights : array-like (n,) or (R, n), optional
-        Case weights; 0 leaves a subject out.
-
-    Returns
-    -------
-    ndarray (R,)
-        The median by :func:`ctcbook.stats.survival.median_survival`'s (R ``survfit``'s)
-        rule: the first time at which S(t) <= 0.5 within a tolerance, the midpoint where
-        S(t) sits at 0.5; ``inf`` if never; NaN for a row with no subjects.
-    """
-    t = np.asarray(time, dtype=float).ravel()
-
-    def one(t: np.ndarray, e: Any, w: Any) -> np.ndarray:
-        times, n, _, d, _ = _tables(t, e, np.zeros(t.size), w)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            factor = np.where(n > 0, 1.0 - d / n, 1.0)
-        surv = np.cumprod(factor, axis=1)
-        # R survfit's rule, as median_survival (tolerance; midpoint of a flat at 0.5); a
-        # row's curve ends at its last time with positive weight
-        present = n > np.concatenate((n[:, 1:], np.zeros((n.shape[0], 1))), axis=1)
-        last = times[n.shape[1] - 1 - np.argmax(present[:, ::-1], axis=1)]
-        med = km_quantile(np.concatenate(([0.0], times)),
-                          np.concatenate((np.ones((surv.shape[0], 1)), surv), axis=1), 0.5,
-                          last_time=last)
-        return np.where(n[:, 0] > 0, med, np.nan)
-
-    return _in_chunks(one, t, event, weights)
-
-
 # ------------------------------------------------------------------------- bootstrap
 
 
@@ -360,40 +105,6 @@ class BootstrapResult:
     n_boot: int = 0
     level: float = 0.95
     stratified: bool = True
-
-
-def _multinomial_weights(rng: np.random.Generator, mask: np.ndarray, n_boot: int) -> np.ndarray:
-    k = int(mask.sum())
-    w = np.zeros((n_boot, mask.size))
-    w[:, mask] = rng.multinomial(k, np.full(k, 1.0 / k), size=n_boot)
-    return w
-
-
-def _weight_chunks(seed: int, masks: list[np.ndarray], n_boot: int, step: int):
-    """Bootstrap case counts in chunks of ``step`` resamples, the same numbers as
-    ``sum(_multinomial_weights(rng, m, n_boot) for m in masks)`` with one generator.
-
-    One generator draws every resample of the first mask, then every resample of the
-    next: to hand out chunks of all masks together, each mask gets its own generator
-    advanced to where that mask's draws begin (the skipped draws are redrawn, not
-    stored, so memory stays at one chunk).
-    """
-    if n_boot <= step:
-        rng = np.random.default_rng(seed)
-        yield 0, sum(_multinomial_weights(rng, m, n_boot) for m in masks)
-        return
-    gens = []
-    skip = np.random.default_rng(seed)
-    for i, m in enumerate(masks):
-        gens.append(np.random.default_rng(seed))
-        gens[-1].bit_generator.state = skip.bit_generator.state
-        if i < len(masks) - 1:
-            k = int(m.sum())
-            for lo in range(0, n_boot, step):
-                skip.multinomial(k, np.full(k, 1.0 / k), size=min(step, n_boot - lo))
-    for lo in range(0, n_boot, step):
-        b = min(step, n_boot - lo)
-        yield lo, sum(_multinomial_weights(gen, m, b) for gen, m in zip(gens, masks, strict=True))
 
 
 def bootstrap(
@@ -558,7 +269,7 @@ def permutation_logrank(
     threshold = stat * (1 - 1e-9)
     # the numbers at risk and deaths per distinct time do not depend on the labels; a
     # relabelling needs only its group-1 counts per time, from the k group-1 positions
-    _, n_all, _, d_all, _ = _tables(t, e, np.zeros(n), None)
+    _, n_all, _, d_all, _ = tables(t, e, np.zeros(n), None)
     inv = np.unique(t, return_inverse=True)[1]
     size = n_all.shape[1]
     ef = e.astype(float)
@@ -570,7 +281,7 @@ def permutation_logrank(
         d1 = np.bincount(key, weights=ef[cols], minlength=b * size).reshape(b, size)
         n1 = np.cumsum(removed1[:, ::-1], axis=1)[:, ::-1]
         shape = (b, size)
-        return _logrank_tables(np.broadcast_to(n_all, shape), n1,
+        return logrank_tables(np.broadcast_to(n_all, shape), n1,
                                np.broadcast_to(d_all, shape), d1)["statistic"]
 
     total = math.comb(n, k)
@@ -604,143 +315,6 @@ def permutation_logrank(
 #: Up to this many patients, :func:`sensitivity` refits the Cox model for every variation;
 #: above it, the hazard ratios are one Newton step from the full-data estimate.
 SENSITIVITY_EXACT_COX_MAX = 1000
-
-
-def _base_tables(t: np.ndarray, e: np.ndarray, g: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Unweighted (J,) tables, and each patient's distinct-time index."""
-    times, inv = np.unique(t, return_inverse=True)
-    size = times.size
-    removed = np.bincount(inv, minlength=size).astype(float)
-    removed1 = np.bincount(inv, weights=g, minlength=size)
-    d = np.bincount(inv, weights=e, minlength=size)
-    d1 = np.bincount(inv, weights=e * g, minlength=size)
-    n = np.cumsum(removed[::-1])[::-1]
-    n1 = np.cumsum(removed1[::-1])[::-1]
-    return inv, n, n1, d, d1
-
-
-def _variation_sums(term: Any, tables: tuple[np.ndarray, ...], k: np.ndarray, g: np.ndarray,
-                    e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sum over distinct times of ``term(n, n1, d, d1)`` for every one-patient variation.
-
-    ``term`` maps (m,) arrays of risk-set counts to a (q, m) array: q values per time.
-    Returns two (q, n) arrays: for each patient i (time index ``k[i]``, group ``g[i]``,
-    event ``e[i]``), the sums with i left out and with i's event indicator changed,
-    each in O(1) after O(J) preparation. Leaving i out lowers the numbers at risk
-    (``n`` and, in group 1, ``n1``) by one at every time up to i's own, so the sum is a
-    prefix sum of the lowered terms, i's own time, and a suffix sum of the unchanged
-    terms; changing i's outcome changes only the deaths at i's own time.
-    """
-    n, n1, d, d1 = tables
-    with np.errstate(divide="ignore", invalid="ignore"):
-        base = term(n, n1, d, d1)
-        suffix = np.concatenate([np.cumsum(base[:, ::-1], axis=1)[:, ::-1],
-                                 np.zeros((base.shape[0], 1))], axis=1)
-        left = np.empty((base.shape[0], k.size))
-        for gv in (0, 1):
-            sel = g == gv
-            if not sel.any():
-                continue
-            lowered = np.concatenate([np.zeros((base.shape[0], 1)),
-                                      np.cumsum(term(n - 1, n1 - gv, d, d1), axis=1)], axis=1)
-            kk, ee = k[sel], e[sel]
-            own = term(n[kk] - 1, n1[kk] - gv, d[kk] - ee, d1[kk] - ee * gv)
-            left[:, sel] = lowered[:, kk] + own + suffix[:, kk + 1]
-        s = 1 - 2 * e  # +1: censoring becomes a death; -1: a death becomes a censoring
-        changed = (suffix[:, :1] - base[:, k]) + term(n[k], n1[k], d[k] + s, d1[k] + s * g)
-    return left, changed
-
-
-def _logrank_terms(n, n1, d, d1):
-    """Per time: expected deaths of group 1 and the hypergeometric variance."""
-    frac = np.where(n > 0, n1 / n, 0.0)
-    return np.stack([frac * d, np.where(n > 1, d * (n - d) / (n - 1) * frac * (1 - frac), 0.0)])
-
-
-def _efron_terms(beta: float, n, n1, d, d1) -> np.ndarray:
-    """Per element of the (m,) count arrays: the Efron score, information and the
-    information's derivative at ``beta`` (group 1 vs 0), and the score's limits at
-    beta -> +inf and -inf."""
-    shape = np.shape(n)
-    n, n1, d, d1 = (np.broadcast_to(np.asarray(x, float), shape).reshape(1, -1)
-                    for x in (n, n1, d, d1))
-    flat, _, f = _efron_entries(d)
-    n1f, d1f = n1[0, flat], d1[0, flat]
-    a0 = n1f - f * d1f
-    b0 = (n[0, flat] - n1f) - f * (d[0, flat] - d1f)
-    size = d.shape[1]
-    pos = a0 > 1e-12
-    u_pos = d1[0] - np.bincount(flat, weights=pos, minlength=size)
-    u_neg = d1[0] - np.bincount(flat, weights=pos & (b0 <= 1e-12), minlength=size)
-    if not np.isfinite(beta):
-        return np.stack([np.zeros(size), np.zeros(size), np.zeros(size), u_pos, u_neg])
-    a = a0 * math.exp(beta)
-    c = b0 + a
-    share = np.where(c > 0, a / c, 0.0)
-    score = d1[0] - np.bincount(flat, weights=share, minlength=size)
-    spread = share * (1 - share)
-    info = np.bincount(flat, weights=spread, minlength=size)
-    slope = np.bincount(flat, weights=spread * (1 - 2 * share), minlength=size)  # d info / d beta
-    return np.stack([score, info, slope, u_pos, u_neg])
-
-
-def _variation_cox(t: np.ndarray, e: np.ndarray, g: np.ndarray, inv: np.ndarray,
-                   tables: tuple[np.ndarray, ...], exact: bool) -> np.ndarray:
-    """log HR for the full data, each patient left out, each outcome changed (2n + 1)."""
-    n_obs = t.size
-    beta = float(cox_binary_rows(t, e, g)[0])
-    if exact:
-        n, n1, d, d1 = tables
-        size = n.size
-        out = np.empty(2 * n_obs)
-        step = _chunk_rows(size)
-        cols = np.arange(size)
-        for lo in range(0, 2 * n_obs, step):
-            r = np.arange(lo, min(lo + step, 2 * n_obs))
-            i = r % n_obs
-            is_left = r < n_obs
-            kk = inv[i][:, None]
-            gg, ee = g[i][:, None].astype(float), e[i][:, None].astype(float)
-            up_to = (cols[None, :] <= kk) & is_left[:, None]
-            at = cols[None, :] == kk
-            dd = np.where(at, np.where(is_left[:, None], -ee, 1 - 2 * ee), 0.0)
-            out[r] = _cox_tables(n[None, :] - up_to, n1[None, :] - up_to * gg,
-                                     d[None, :] + dd, d1[None, :] + dd * gg)
-        return np.concatenate(([beta], out))
-    # one step from the full-data estimate: the exact score U, information I and its
-    # derivative I' of every variation at beta (prefix sums), then the root of the
-    # second-order Taylor expansion U - I x - I' x^2 / 2 (a Newton step corrected once,
-    # Halley's method); monotone likelihoods are detected exactly from the score's limits
-    sums = _variation_sums(lambda *c: _efron_terms(beta, *c), tables, inv,
-                           g.astype(float), e.astype(float))
-    n_all, n1_all, d_all = tables[0][0], tables[1][0], tables[2].sum()
-    out = [np.array([beta])]
-    for (score, info, slope, u_pos, u_neg), removes in zip(sums, (True, False), strict=True):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            newton = score / info
-            step = beta + score / (info + 0.5 * slope * newton)
-        if removes:
-            size1, total, deaths = n1_all - g, n_all - 1, d_all - e
-        else:
-            size1, total, deaths = n1_all + 0 * e, n_all + 0 * e, d_all + 1 - 2 * e.astype(float)
-        ok = (size1 > 0) & (size1 < total) & (deaths > 0)
-        # as _cox_tables: -inf wins when both limits say monotone (a flat likelihood)
-        value = np.where(u_neg <= 1e-9, -np.inf, np.where(u_pos >= -1e-9, np.inf, step))
-        value = np.where(ok, value, np.nan)
-        # not monotone, but no finite step (an infinite full-data estimate): refit
-        refit = np.flatnonzero(ok & (u_pos < -1e-9) & (u_neg > 1e-9) & ~np.isfinite(step))
-        if refit.size:
-            rows = np.arange(refit.size)
-            w = np.ones((refit.size, n_obs))
-            ev = np.tile(e.astype(float), (refit.size, 1))
-            if removes:
-                w[rows, refit] = 0.0
-            else:
-                ev[rows, refit] = 1.0 - ev[rows, refit]
-            value[refit] = cox_binary_rows(t, ev, g, w)
-        out.append(value)
-    return np.concatenate(out)
 
 
 def sensitivity(time: Any, event: Any, group: Any, ids: Any = None) -> pd.DataFrame:
@@ -789,17 +363,17 @@ def sensitivity(time: Any, event: Any, group: Any, ids: Any = None) -> pd.DataFr
     n = t.size
     ids = np.arange(n) if ids is None else np.asarray(ids)
     ef, gf = e.astype(float), g.astype(float)
-    inv, *tables = _base_tables(t, ef, gf)
-    (exp_left, var_left), (exp_changed, var_changed) = _variation_sums(
-        _logrank_terms, tuple(tables), inv, gf, ef)
+    inv, *tables = base_tables(t, ef, gf)
+    (exp_left, var_left), (exp_changed, var_changed) = variation_sums(
+        logrank_variation_terms, tuple(tables), inv, gf, ef)
     with np.errstate(divide="ignore", invalid="ignore"):
-        exp_all, var_all = _logrank_terms(*tables).sum(axis=1)
+        exp_all, var_all = logrank_variation_terms(*tables).sum(axis=1)
     observed = tables[3].sum()
-    lr = _logrank_result(
+    lr = logrank_result(
         np.concatenate(([observed], observed - ef * gf, observed + (1 - 2 * ef) * gf)),
         np.concatenate(([exp_all], exp_left, exp_changed)),
         np.concatenate(([var_all], var_left, var_changed)))
-    lhr = _variation_cox(t, e, g, inv, tuple(tables), exact=n <= SENSITIVITY_EXACT_COX_MAX)
+    lhr = variation_cox(t, e, g, inv, tuple(tables), exact=n <= SENSITIVITY_EXACT_COX_MAX)
     change = ["none"] + ["left out"] * n + ["outcome changed"] * n
     idx = np.concatenate([[-1], np.arange(n), np.arange(n)])
     out = pd.DataFrame({

@@ -1,9 +1,11 @@
 """Kaplan-Meier estimates, risk tables, log-rank tests and Cox models.
 
 Pure functions: they take arrays or DataFrames and return tidy DataFrames or small
-frozen dataclasses, never figures. Everything is vectorised numpy (one sort, unique
-times, cumulative sums), so the interactive explorers can call them on every slider
-move.
+frozen dataclasses, never figures. They check their inputs and call the package's
+vectorised engine (:mod:`ctcbook.stats._engine`), not lifelines: the explorers call them
+on every slider move, where lifelines' overhead per call (``benchmarks/bench_stats.py``)
+would exceed the 40 ms budget; lifelines has no Breslow ties and reads the median
+differently. ``tests/test_engine.py`` checks every result against lifelines.
 
 Conventions (each function's docstring says more):
 
@@ -29,6 +31,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ctcbook.stats import _engine
+from ctcbook.stats._engine import Z975 as _Z975
+from ctcbook.stats._engine import km_quantile
+from ctcbook.stats._engine import time_event as _time_event
+
 __all__ = [
     "ModelError",
     "KMMedian",
@@ -42,45 +49,9 @@ __all__ = [
     "cox",
 ]
 
-_Z975 = float(stats.norm.ppf(0.975))
-
 
 class ModelError(ValueError):
     """A survival model cannot be fitted to these data (the message says why)."""
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _time_event(time: Any, event: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Validate and convert ``time`` and ``event`` to float and bool arrays."""
-    t = np.asarray(time, dtype=float).ravel()
-    e_raw = np.asarray(event).ravel()
-    if t.shape != e_raw.shape:
-        raise ValueError(f"time and event have different lengths ({t.size} and {e_raw.size})")
-    if t.size == 0:
-        raise ValueError("no observations")
-    if np.isnan(t).any():
-        raise ValueError(f"{int(np.isnan(t).sum())} missing value(s) in time")
-    if not np.isfinite(t).all():
-        raise ValueError("time must be finite")
-    try:
-        e_num = e_raw.astype(float)
-    except (TypeError, ValueError) as err:
-        raise ValueError("event must be 0/1 or boolean") from err
-    if np.isnan(e_num).any():
-        raise ValueError(f"{int(np.isnan(e_num).sum())} missing value(s) in event")
-    if not ((e_num == 0.0) | (e_num == 1.0)).all():
-        raise ValueError("event must be 0/1 or boolean")
-    return t, e_num.astype(bool)
-
-
-def _event_table(t: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Distinct times with the number at risk, events and censorings at each."""
-    times, inverse, removed = np.unique(t, return_inverse=True, return_counts=True)
-    events = np.bincount(inverse, weights=e, minlength=times.size)
-    at_risk = t.size - np.concatenate(([0], np.cumsum(removed)[:-1]))
-    return times, at_risk.astype(float), events, removed - events
 
 
 # ------------------------------------------------------------------------ Kaplan-Meier
@@ -123,37 +94,9 @@ def kaplan_meier(time: Any, event: Any) -> pd.DataFrame:
        2nd ed. Wiley 2002, section 1.3 (log-log intervals).
     """
     t, e = _time_event(time, event)
-    times, n, d, c = _event_table(t, e)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        surv = np.cumprod(1.0 - d / n)
-        term = d / (n * (n - d))
-    term[~np.isfinite(term)] = 0.0
-    cum_sq = np.cumsum(term)
-    std_err = surv * np.sqrt(cum_sq)
-    lower, upper = _loglog_ci(surv, cum_sq)
-    return pd.DataFrame(
-        {
-            "time": times,
-            "at_risk": n.astype(np.int64),
-            "events": d.astype(np.int64),
-            "censored": c.astype(np.int64),
-            "survival": surv,
-            "std_err": std_err,
-            "ci_lower": lower,
-            "ci_upper": upper,
-        }
-    )
-
-
-def _loglog_ci(surv: np.ndarray, cum_sq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        v = np.log(surv)
-        half = _Z975 * np.sqrt(cum_sq) / v
-        lower = np.exp(-np.exp(np.log(-v) - half))
-        upper = np.exp(-np.exp(np.log(-v) + half))
-    lower = np.where(np.isnan(lower), 1.0, lower)
-    upper = np.where(np.isnan(upper), 1.0, upper)
-    return lower, upper
+    km = _engine.km_curve(t, e)
+    counts = {c: km[c].astype(np.int64) for c in ("at_risk", "events", "censored")}
+    return pd.DataFrame({**km, **counts})
 
 
 @dataclass(frozen=True)
@@ -163,76 +106,6 @@ class KMMedian:
     median: float
     ci_lower: float
     ci_upper: float
-
-
-#: R's ``quantile.survfit`` tolerance, ``sqrt(.Machine$double.eps)``.
-QUANTILE_TOLERANCE = float(np.sqrt(np.finfo(float).eps))
-
-
-def km_quantile(times: Any, curve: Any, q: float = 0.5, last_time: Any = None,
-                tol: float = QUANTILE_TOLERANCE) -> np.ndarray:
-    """Time at which a step survival curve crosses ``q``, by R ``survfit``'s rule.
-
-    Parameters
-    ----------
-    times : array-like (m,)
-        Increasing times of the steps, starting with the origin (0), where the curve is 1.
-    curve : array-like (m,) or (R, m)
-        Non-increasing curve values (right-continuous) at ``times``; one curve per row.
-        A survival curve or one of its confidence curves.
-    q : float
-        The level (0.5 for the median).
-    last_time : float or array-like (R,), optional
-        The last observed time of each curve (default ``times[-1]``); used when the
-        curve ends exactly at ``q``.
-    tol : float
-        Tolerance of the comparisons with ``q``.
-
-    Returns
-    -------
-    numpy.ndarray
-        One time per curve (a 0-d array for a single curve): the first time with
-        ``curve <= q + tol``; where the curve sits at ``q`` (within ``tol``) over an
-        interval, the midpoint of that interval, that is of the first time at ``q`` and
-        the first time below ``q - tol`` (or ``last_time`` if the curve ends at ``q``).
-        ``inf`` if the curve never reaches ``q``.
-
-    Notes
-    -----
-    This is R's ``quantile.survfit`` (survival package, also used by ``print.survfit``
-    for the median and its confidence limits): ``findq`` with
-    ``tolerance = sqrt(.Machine$double.eps)``. The tolerance matters because a
-    Kaplan-Meier product computed in floating point can land at ``0.5000000000000001``
-    where the exact curve is 1/2: a plain ``S(t) <= 0.5`` then jumps to the next event.
-    lifelines' ``median_survival_time_`` uses that plain rule (no tolerance, no
-    midpoint): with event times 1, 2, 3, 4 it reports 2, R (and this function) 2.5.
-
-    References
-    ----------
-    .. [1] Therneau TM. A Package for Survival Analysis in R, ``quantile.survfit``
-       (survival package, R/quantile.survfit.R).
-    .. [2] Miller RG. Survival Analysis. Wiley 1981, p. 71 (the median from the curve).
-    """
-    x = np.asarray(times, dtype=float).ravel()
-    y = np.asarray(curve, dtype=float)
-    single = y.ndim == 1
-    y = np.atleast_2d(y)
-    if y.shape[1] != x.size:
-        raise ValueError(f"curve has {y.shape[1]} values per row, times has {x.size}")
-    last = np.broadcast_to(np.asarray(x[-1] if last_time is None else last_time, dtype=float),
-                           (y.shape[0],))
-    with np.errstate(invalid="ignore"):
-        at = y <= q + tol
-        below = y <= q - tol
-    reached = at.any(axis=1)
-    i1 = np.argmax(at, axis=1)
-    i2 = np.argmax(below, axis=1)
-    # the curve's last (finite) value: a flat at q to the end takes the midpoint with last_time
-    end = y[np.arange(y.shape[0]), y.shape[1] - 1 - np.argmax(np.isfinite(y[:, ::-1]), axis=1)]
-    ends_at_q = np.abs(end - q) < tol
-    upper = np.where(below.any(axis=1) & ~ends_at_q, x[i2], last)
-    out = np.where(reached, 0.5 * (x[i1] + upper), np.inf)
-    return out[0] if single else out
 
 
 def median_survival(time: Any, event: Any) -> KMMedian:
@@ -404,23 +277,7 @@ def logrank(time: Any, event: Any, group: Any) -> LogrankResult:
     k = labels.size
     if k < 2:
         raise ValueError("the log-rank test needs at least two groups")
-    times, ti = np.unique(t, return_inverse=True)
-    nt = times.size
-    # removed[j, g]: subjects of group g whose follow-up ends at times[j]
-    removed = np.bincount(ti * k + gi, minlength=nt * k).reshape(nt, k).astype(float)
-    deaths = np.bincount(ti[e] * k + gi[e], minlength=nt * k).reshape(nt, k).astype(float)
-    at_risk = np.cumsum(removed[::-1], axis=0)[::-1]  # n_gj: follow-up >= t_j
-    keep = deaths.sum(axis=1) > 0
-    n_gj, d_gj = at_risk[keep], deaths[keep]
-    n_j, d_j = n_gj.sum(axis=1), d_gj.sum(axis=1)
-    frac = n_gj / n_j[:, None]
-    observed = d_gj.sum(axis=0)
-    expected = (frac * d_j[:, None]).sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w = np.where(n_j > 1, d_j * (n_j - d_j) / (n_j - 1), 0.0)
-    cov = np.diag((w[:, None] * frac).sum(axis=0)) - (w[:, None, None] * frac[:, :, None] * frac[:, None, :]).sum(axis=0)
-    diff = (observed - expected)[:-1]
-    stat = float(diff @ np.linalg.pinv(cov[:-1, :-1]) @ diff)
+    stat, observed, expected = _engine.logrank_groups(t, e, gi, k)
     df = k - 1
     table = pd.DataFrame(
         {
@@ -485,129 +342,8 @@ class CoxResult:
         return self.summary["coef"]
 
 
-class _CoxData:
-    """Sorted arrays and risk-set bookkeeping for one Cox model (no beta yet)."""
-
-    def __init__(self, x: np.ndarray, stop: np.ndarray, event: np.ndarray,
-                 start: np.ndarray | None, ties: str) -> None:
-        self.x = x - x.mean(axis=0)  # centring: same coefficients, better conditioning
-        self.p = x.shape[1]
-        order = np.argsort(stop, kind="stable")
-        self.order_stop = order
-        stop_sorted = stop[order]
-        self.dtimes, self.d_j = np.unique(stop[event], return_counts=True)
-        # rows with stop >= t_j are order_stop[first_stop[j]:]
-        self.first_stop = np.searchsorted(stop_sorted, self.dtimes, side="left")
-        if start is not None:
-            order_start = np.argsort(start, kind="stable")
-            self.order_start = order_start
-            # rows with start >= t_j are not at risk at t_j (interval is (start, stop])
-            self.first_start = np.searchsorted(start[order_start], self.dtimes, side="left")
-        else:
-            self.order_start = None
-        # events grouped by time: j index and Efron fraction l / d_j for each death
-        ev_idx = np.flatnonzero(event)
-        ev_idx = ev_idx[np.argsort(stop[ev_idx], kind="stable")]
-        self.ev_idx = ev_idx
-        self.ev_j = np.repeat(np.arange(self.dtimes.size), self.d_j)
-        if ties == "efron":
-            within = np.arange(ev_idx.size) - np.repeat(np.cumsum(self.d_j) - self.d_j, self.d_j)
-            self.frac = within / np.repeat(self.d_j, self.d_j)
-        else:
-            self.frac = np.zeros(ev_idx.size)
-        self.x_ev_sum = self.x[ev_idx].sum(axis=0)
-
-    def _tail_sums(self, values: np.ndarray) -> np.ndarray:
-        """Sum of ``values`` (rows = observations) over each event time's risk set."""
-        def tails(order: np.ndarray, first: np.ndarray) -> np.ndarray:
-            v = values[order]
-            cs = np.cumsum(v[::-1], axis=0)[::-1]
-            cs = np.concatenate([cs, np.zeros((1,) + cs.shape[1:])], axis=0)
-            return cs[first]
-
-        out = tails(self.order_stop, self.first_stop)
-        if self.order_start is not None:
-            out = out - tails(self.order_start, self.first_start)
-        return out
-
-    def evaluate(self, beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        """Log partial likelihood, score vector and information matrix at ``beta``."""
-        eta = self.x @ beta
-        shift = eta.max()
-        r = np.exp(eta - shift)
-        xr = self.x * r[:, None]
-        xxr = self.x[:, :, None] * xr[:, None, :]
-        blocks = np.concatenate([r[:, None], xr, xxr.reshape(len(r), -1)], axis=1)
-        risk = self._tail_sums(blocks)  # (n_times, 1 + p + p*p)
-        ev = blocks[self.ev_idx]
-        width = blocks.shape[1]
-        # per event time, the sum of its deaths' blocks (np.add.at's order, much faster)
-        keys = (self.ev_j[:, None] * width + np.arange(width)).ravel()
-        tied = np.bincount(keys, weights=ev.ravel(),
-                           minlength=self.dtimes.size * width).reshape(-1, width)
-        per_death = risk[self.ev_j] - self.frac[:, None] * tied[self.ev_j]
-        s0 = per_death[:, 0]
-        if np.any(s0 <= 0):
-            raise FloatingPointError("empty risk set")
-        s1 = per_death[:, 1 : 1 + self.p] / s0[:, None]
-        s2 = per_death[:, 1 + self.p :].reshape(-1, self.p, self.p) / s0[:, None, None]
-        loglik = float(eta[self.ev_idx].sum() - (np.log(s0) + shift).sum())
-        score = self.x_ev_sum - s1.sum(axis=0)
-        info = s2.sum(axis=0) - s1.T @ s1
-        return loglik, score, info
-
-
-def _newton(cd: _CoxData, max_iter: int = 60, tol: float = 1e-10
-            ) -> tuple[np.ndarray, float, np.ndarray, np.ndarray, bool, int]:
-    beta = np.zeros(cd.p)
-    loglik, score, info = cd.evaluate(beta)
-    converged = False
-    it = 0
-    for it in range(1, max_iter + 1):
-        try:
-            step = np.linalg.solve(info, score)
-        except np.linalg.LinAlgError:
-            break
-        if not np.all(np.isfinite(step)):
-            break
-        halvings = 0
-        while True:
-            cand = beta + step
-            try:
-                new = cd.evaluate(cand)
-            except FloatingPointError:
-                new = None
-            if new is not None and np.isfinite(new[0]) and new[0] >= loglik - 1e-12 * max(1.0, abs(loglik)):
-                break
-            step = step / 2.0
-            halvings += 1
-            if halvings > 30:
-                return beta, loglik, score, info, False, it
-        delta_ll = new[0] - loglik
-        beta = cand
-        loglik, score, info = new
-        if np.max(np.abs(step)) < tol or (abs(delta_ll) < 1e-13 * max(1.0, abs(loglik))
-                                          and np.max(np.abs(step)) < 1e-6):
-            converged = True
-            # one more exact Newton step polishes the last digits at no risk
-            try:
-                polish = np.linalg.solve(info, score)
-                cand = beta + polish
-                new = cd.evaluate(cand)
-                if new[0] >= loglik - 1e-12 * max(1.0, abs(loglik)):
-                    beta = cand
-                    loglik, score, info = new
-            except (np.linalg.LinAlgError, FloatingPointError):
-                pass
-            break
-    return beta, loglik, score, info, converged, it
-
-
 def _design(data: pd.DataFrame, columns: Sequence[str], what: str) -> np.ndarray:
-    """Numeric float matrix of ``columns`` or a ModelError naming the bad column."""
-    missing_cols = [c for c in columns if c not in data.columns]
-    if missing_cols:
-        raise ModelError(f"column(s) {', '.join(map(repr, missing_cols))} not found in the data")
+    """Numeric float matrix of ``columns`` (present) or a ModelError naming the bad column."""
     out = []
     for c in columns:
         col = data[c]
@@ -733,10 +469,12 @@ def cox(
                         f"no events among rows with {name} = {v:g}: the hazard ratio for "
                         f"{name!r} is infinite (monotone likelihood); the Cox model cannot estimate it"
                     )
-    cd = _CoxData(x, stop_, ev, st, ties)
+    cd = _engine.CoxData(x, stop_, ev, st, ties)
     ll0, u0, i0 = cd.evaluate(np.zeros(cd.p))
-    beta, ll, score, info, converged, iters = _newton(cd)
-    _check_fit(beta, info, x, covariates, converged)
+    beta, ll, score, info, converged, iters = _engine.newton(cd)
+    problem = _engine.fit_problem(beta, info, x, covariates, converged)
+    if problem:
+        raise ModelError(problem)
     cov = np.linalg.inv(info)
     se = np.sqrt(np.diag(cov))
     z = beta / se
@@ -778,39 +516,3 @@ def cox(
         ties=ties,
         covariance=pd.DataFrame(cov, index=covariates, columns=covariates),
     )
-
-
-def _check_fit(beta: np.ndarray, info: np.ndarray, x: np.ndarray,
-               names: Sequence[str], converged: bool) -> None:
-    """Raise ModelError for diverging coefficients or a singular information matrix."""
-    spread = x.max(axis=0) - x.min(axis=0)
-    # a hazard ratio above e^25 (~7e10) between the covariate's extremes is not an
-    # estimate: the likelihood keeps rising as the coefficient runs off to infinity
-    runaway = np.abs(beta) * spread
-    if np.any(runaway > 25.0) or not np.all(np.isfinite(beta)):
-        j = int(np.nanargmax(np.where(np.isfinite(runaway), runaway, np.inf)))
-        raise ModelError(
-            f"the coefficient of {names[j]!r} diverges (monotone likelihood: the events are "
-            f"completely separated by {names[j]!r}), so its hazard ratio is infinite and the "
-            "Cox model cannot be fitted"
-        )
-    diag = np.diag(info)
-    if np.any(~np.isfinite(diag)) or np.any(diag <= 0):
-        j = int(np.argmin(np.where(np.isfinite(diag), diag, -np.inf)))
-        raise ModelError(
-            f"the information matrix is singular: {names[j]!r} carries no information "
-            "about the events; remove it"
-        )
-    d = 1.0 / np.sqrt(diag)
-    evals, evecs = np.linalg.eigh(info * np.outer(d, d))
-    if evals[0] <= 1e-10:
-        j = int(np.argmax(np.abs(evecs[:, 0])))
-        raise ModelError(
-            f"the information matrix is singular: {names[j]!r} is collinear with other "
-            "covariates; remove it or one of them"
-        )
-    if not converged:
-        raise ModelError(
-            "the Newton-Raphson iterations did not converge; check the covariates "
-            f"({', '.join(map(repr, names))}) for separation or extreme values"
-        )

@@ -34,10 +34,12 @@
     if (parent) parent.appendChild(node);
     return node;
   }
+  // the book's one rule, ctcbook.cohort.paper.format_p: "< 0.001", 3 decimals below 0.0995
+  // (so 0.0996 is "0.10", as it rounds), else 2; "n/a" when there is no p-value
   function fmtP(p) {
-    if (p === null || p === undefined) return "\u2013";
+    if (p === null || p === undefined) return "n/a";
     if (p < 0.001) return "< 0.001";
-    return p < 0.1 ? p.toFixed(3) : p.toFixed(2);
+    return p < 0.0995 ? p.toFixed(3) : p.toFixed(2);
   }
   // "p = 0.27" but "p < 0.001"
   function pIs(p) { return fmtP(p).charAt(0) === "<" ? "" : "= "; }
