@@ -283,3 +283,12 @@ def test_explorer_javascript_formats_p_as_the_book():
     script = f"{fmt}\nconsole.log(JSON.stringify({json.dumps(values)}.map(fmtP)));"
     out = subprocess.run([node, "-e", script], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == [paper_format_p(p) for p in P_VALUES]
+
+
+def test_a_small_p_reads_p_below_not_p_equals_below():
+    """A p-value under 0.001 is written "p < 0.001" in the figure's note and the caption,
+    as everywhere in the book (never "p = < 0.001")."""
+    result = cb.explore(cb.simulate_cohort(3_000, seed=5), grouping="ctc_count")
+    assert result.p_value < 0.001
+    for text in (result.note, result.caption):
+        assert "p < 0.001" in text and "= <" not in text

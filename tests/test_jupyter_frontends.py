@@ -53,7 +53,7 @@ from browser import browser_page, chromium_path
 
 import ctcbook as cb
 from ctcbook.cohort.io import SHIPPED
-from ctcbook.explorers.core import THRESHOLD_RANGE, Exploration, format_p
+from ctcbook.explorers.core import THRESHOLD_RANGE, Exploration
 from ctcbook.report.glue import NOT_YET, PLACEHOLDER, expressions
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("jupyter")]
@@ -328,7 +328,7 @@ def assert_shows(root, result, before: dict, what: str) -> dict:
     wait for all of them (the title, a new image, new numbers with the expected p-value
     and group labels), not for the first one to arrive.
     """
-    p_text = f"Log-rank p = {format_p(result.p_value)}"
+    p_text = f"Log-rank {cb.p_text(result.p_value)}"
     labels = list(result.groups["label"])
     try:
         root.page.wait_for_function(
@@ -417,7 +417,7 @@ def drive_explorer(server: JupyterServer, frontend: str) -> dict:
         initial = expected()
         assert state["loaded"] and state["src"], f"{frontend}: no image shown: {state}"
         assert state["title"] == initial.title, state
-        assert f"Log-rank p = {format_p(initial.p_value)}" in state["numbers"], state
+        assert f"Log-rank {cb.p_text(initial.p_value)}" in state["numbers"], state
         assert state["slider"] == "5.0" and state["readout"] == "5", state
         grouping = root.locator(":scope > .ctcbook-grouping .widget-toggle-button.mod-active")
         assert grouping.inner_text().strip() == "CTC count"

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ctcbook.cohort.paper import format_p
+from ctcbook.report.tables import p_text
 
 __all__ = ["Exploration", "figure_size", "layout_for_risk_table", "format_median", "caption",
            "empty_exploration"]
@@ -99,7 +99,7 @@ class Exploration:
         """The short text shown in the figure: log-rank p and hazard ratio."""
         parts = []
         if np.isfinite(self.p_value):
-            parts.append(f"log-rank p = {format_p(self.p_value)}")
+            parts.append(f"log-rank {p_text(self.p_value)}")
         if np.isfinite(self.hazard_ratio):
             parts.append(
                 f"HR {self.hazard_ratio:.2f} ({self.hr_lower:.2f}–{self.hr_upper:.2f})"
@@ -211,7 +211,7 @@ def caption(endpoint_label: str, phrase: str, timepoint: str, n: int, n_excluded
         text += f", {n_not_at_risk:,} with the event or censored by the landmark left out"
     text += "."
     if np.isfinite(p):
-        text += f" Log-rank p = {format_p(p)}" + (f" ({df} df)" if df > 1 else "")
+        text += f" Log-rank {p_text(p)}" + (f" ({df} df)" if df > 1 else "")
         if np.isfinite(hr):
             text += f"; Cox hazard ratio {hr:.2f} (95% CI {lo:.2f} to {hi:.2f})"
         elif k > 2:

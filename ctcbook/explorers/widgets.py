@@ -34,10 +34,10 @@ from ctcbook.explorers.core import (
     Exploration,
     explore,
     format_median,
-    format_p,
     timepoints_for,
 )
 from ctcbook.report.figures import PALETTE
+from ctcbook.report.tables import p_text
 
 __all__ = ["explorer_widget", "ExplorerWidget", "LiveFigure"]
 
@@ -185,7 +185,7 @@ def numbers_html(result: Exploration) -> str:
         "<div style='font-size:13px;line-height:1.4'>"
         "<table style='border-collapse:collapse'><thead><tr><th></th><th>n</th><th>events</th>"
         "<th>median (months)</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
-        f"<p>Log-rank p = <strong>{esc(format_p(result.p_value))}</strong>{df}; "
+        f"<p>Log-rank <strong>{esc(p_text(result.p_value))}</strong>{df}; "
         f"hazard ratio (Cox, positive vs negative) = <strong>{esc(hr)}</strong>. "
         f"Patients: {esc(excluded)}.</p>{message}"
         f"<p style='color:#555;font-size:12px'>{esc(result.caption)}</p></div>"
