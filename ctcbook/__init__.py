@@ -52,7 +52,7 @@ _API: dict[str, str] = {
     # survival
     "kaplan_meier": "stats.survival",
     "median_survival": "stats.survival",
-    "km_quantile": "stats.survival",
+    "km_quantile": "stats._engine.curves",
     "cox_firth": "stats.firth",
     "hazard_ratio_intervals": "stats.firth",
     "round_hr": "stats.firth",
@@ -142,7 +142,7 @@ _API: dict[str, str] = {
     "simon_makuch": "stats.timevarying",
     # explorers
     "explore": "explorers.core",
-    "Exploration": "explorers.core",
+    "Exploration": "explorers.exploration",
     "explorer_widget": "explorers.widgets",
     "explorer_html": "explorers.static",
     "explorer_data": "explorers.static",
