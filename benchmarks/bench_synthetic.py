@@ -14,7 +14,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from ctcbook.simulation import synthetic
+from ctcbook.simulation import calibration, synthetic
 
 
 def _timed(fn, repeats: int = 3) -> tuple[float, float]:
@@ -34,8 +34,8 @@ def main() -> None:
     for n in (52, 1_000, 10_000, 20_000, 100_000):
         cpu, wall = _timed(lambda n=n: synthetic.simulate_cohort(n, seed=1))
         print(f"| simulate_cohort, n = {n:,} | {cpu * 1e3:.0f} ms | {wall * 1e3:.0f} ms |")
-    cpu, wall = _timed(synthetic.shipped_cohort)
-    print(f"| shipped_cohort() (replay of {len(synthetic.SHIPPED_SPEC['moves'])} re-draws) "
+    cpu, wall = _timed(calibration.shipped_cohort)
+    print(f"| shipped_cohort() (replay of {len(calibration.SHIPPED_SPEC['moves'])} re-draws) "
           f"| {cpu * 1e3:.0f} ms | {wall * 1e3:.0f} ms |")
 
 

@@ -114,9 +114,9 @@ _API: dict[str, str] = {
     "simulate_cohort": "simulation.synthetic",
     # simulation studies, resampling, power (Beyond the paper)
     "cutpoint_type1_error": "simulation.studies",
-    "guarantee_time_study": "simulation.studies",
+    "guarantee_time_study": "simulation.guarantee",
     "simulate_power": "simulation.studies",
-    "run_batches": "simulation.studies",
+    "run_batches": "simulation.runner",
     "summary_table": "simulation.studies",
     "bootstrap": "stats.resampling",
     "permutation_logrank": "stats.resampling",

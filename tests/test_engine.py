@@ -131,14 +131,14 @@ def test_time_varying_cox(table, endpoint):
 
 def test_synthetic_search_statistics_are_the_engine():
     """The calibration search's helpers are thin calls of the engine (no copy left)."""
-    from ctcbook.simulation import synthetic
+    from ctcbook.simulation import calibration
 
     rng = np.random.default_rng(0)
     t, e, g = np.ceil(rng.exponential(300, 80)), rng.random(80) < 0.7, rng.integers(0, 2, 80)
     ref = logrank_test(t[g == 1], t[g == 0], e[g == 1], e[g == 0])
-    assert synthetic._logrank_p(t, e.astype(int), g) == pytest.approx(ref.p_value, rel=1e-8)
+    assert calibration._logrank_p(t, e.astype(int), g) == pytest.approx(ref.p_value, rel=1e-8)
     df = pd.DataFrame({"t": t, "e": e.astype(int), "g": g.astype(float)})
-    beta, _ = synthetic._cox_wald(t, e.astype(int), g[:, None].astype(float))
+    beta, _ = calibration._cox_wald(t, e.astype(int), g[:, None].astype(float))
     assert beta[0] == pytest.approx(_lifelines_cox(df, "t", "e", ["g"]).params_["g"], rel=1e-6)
 
 
@@ -147,10 +147,10 @@ def test_calibration_search_replays_its_recorded_decisions():
     re-draws (``shipped_calibration.yaml``) over its first 1,100 steps. With the engine's
     general Cox (``CoxData``) instead of ``cox_wald_frozen`` the two searches part at step
     982; the full search (7,150 steps) was checked to give all 396 recorded moves."""
-    from ctcbook.simulation import synthetic
+    from ctcbook.simulation import calibration
 
-    spec = synthetic._load_spec()
-    out = synthetic.calibrate(seed=spec["seed"], max_steps=1100, verbose=False, require=False)
+    spec = calibration._load_spec()
+    out = calibration.calibrate(seed=spec["seed"], max_steps=1100, verbose=False, require=False)
     moves = [tuple(map(int, m)) for m in out["moves"]]
     recorded = [tuple(map(int, m)) for m in spec["moves"] if m[0] < 1100]
     assert moves == recorded

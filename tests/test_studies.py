@@ -8,14 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ctcbook.simulation.studies import (
-    cutpoint_type1_error,
-    guarantee_time_study,
-    run_batches,
-    score_test_batch,
-    show_progress,
-    simulate_marker_schedule,
-)
+from ctcbook.simulation.guarantee import guarantee_time_study, simulate_marker_schedule
+from ctcbook.simulation.runner import run_batches, show_progress
+from ctcbook.simulation.studies import cutpoint_type1_error
+from ctcbook.stats._engine import score_test_batch
 from ctcbook.stats.survival import logrank
 from ctcbook.stats.timevarying import cox_time_varying
 
@@ -79,7 +75,7 @@ def test_guarantee_first_follow_up_leaves_out_patients_without_the_draw():
     """As the book's cohort analysis: no first-follow-up draw, in neither group."""
     import numpy as np
 
-    from ctcbook.simulation.studies import guarantee_analyses, simulate_marker_schedule
+    from ctcbook.simulation.guarantee import guarantee_analyses, simulate_marker_schedule
 
     sim = simulate_marker_schedule(np.random.default_rng(5), 20, 60, median_days=40.0)
     assert (~sim["has_first_follow_up"]).any()  # short survival: some die before the draw

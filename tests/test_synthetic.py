@@ -22,7 +22,7 @@ from lifelines.statistics import logrank_test
 from ctcbook.cohort.io import CTC_COLUMNS, PATIENT_COLUMNS, Cohort
 from ctcbook.cohort.paper import MULTIVARIATE_COVARIATES, published
 from ctcbook.cohort.rules import patient_table
-from ctcbook.simulation import synthetic
+from ctcbook.simulation import calibration, conditioned, synthetic
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 FILES = ("patients.csv", "ctc.csv", "cohort.yaml")
@@ -151,7 +151,7 @@ def test_shipped_cohort_is_plausible(shipped):
 
 def test_shipped_statistics_agree_with_generator_helper(shipped):
     ours = _stats(shipped)
-    theirs = synthetic.paper_statistics(_load())
+    theirs = calibration.paper_statistics(_load())
     for key in ("logrank_pfs", "logrank_os", "cox_pfs_her2", "cox_os_ctc"):
         assert ours[key] == pytest.approx(theirs[key], rel=1e-9)
 
@@ -168,7 +168,7 @@ def test_checksums_match_shipped_files():
 
 
 def test_regeneration_is_byte_identical(tmp_path):
-    assert synthetic.main(["--out", str(tmp_path)]) == 0
+    assert calibration.main(["--out", str(tmp_path)]) == 0
     for name in (*FILES, "SHA256SUMS"):
         assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes(), name
 
@@ -180,7 +180,7 @@ def test_cohort_yaml_says_synthetic():
     assert meta["n"] == 52
     assert meta["model_version"] == synthetic.MODEL_VERSION
     assert meta["generated_by"] == "python -m ctcbook.simulation.synthetic --out data"
-    spec = synthetic.SHIPPED_SPEC
+    spec = calibration.SHIPPED_SPEC
     assert (meta["seed"], meta["pfs_draw"], meta["os_draw"], meta["redraws_kept"]) == (
         spec["seed"], spec["pfs_draw"], spec["os_draw"], len(spec["moves"]))
     assert meta["params"] == synthetic.ModelParams().to_dict()
@@ -205,8 +205,8 @@ def test_shipped_files_match_the_format():
 
 def test_shipped_time_map_keeps_every_rank_statistic(shipped):
     """The raw (continuous) times and the shipped whole days give the same p-values."""
-    spec = synthetic.SHIPPED_SPEC
-    _c, raw = synthetic._build_conditioned(spec["seed"], spec["pfs_draw"], spec["os_draw"], None,
+    spec = calibration.SHIPPED_SPEC
+    _c, raw = conditioned._build_conditioned(spec["seed"], spec["pfs_draw"], spec["os_draw"], None,
                                            spec["moves"])
     pfs, pfs_event, os_, os_event = raw
     np.testing.assert_array_equal(shipped["pfs_event"], pfs_event)
@@ -234,7 +234,7 @@ def test_rescale_times_invariance_with_ties():
     os_ev = (rng.random(n) < 0.6).astype(int)
     group = (rng.random(n) < 0.3).astype(float)
     x = rng.normal(size=n)
-    new_pfs, new_os = synthetic.rescale_times(pfs, os_)
+    new_pfs, new_os = conditioned.rescale_times(pfs, os_)
     assert new_pfs.dtype == np.int64 and (new_pfs >= 1).all() and (new_pfs <= new_os).all()
     assert new_os.min() == 18 and new_os.max() == 1275 and np.median(new_os) == 655.0
     pooled, pooled_new = np.concatenate([pfs, os_]), np.concatenate([new_pfs, new_os])
@@ -260,7 +260,7 @@ def test_rescale_times_keeps_order_and_ties(pairs):
     pfs = np.array([a for a, _ in pairs], dtype=float) / 7.0
     os_ = pfs + np.array([b for _, b in pairs], dtype=float) / 3.0
     try:
-        new_pfs, new_os = synthetic.rescale_times(pfs, os_)
+        new_pfs, new_os = conditioned.rescale_times(pfs, os_)
     except ValueError:
         return  # too many distinct times for whole days between two anchors: refused, fine
     assert new_os.min() == 18 and new_os.max() == 1275 and np.median(new_os) == 655.0
@@ -271,13 +271,13 @@ def test_rescale_times_keeps_order_and_ties(pairs):
 
 
 def test_rescale_times_odd_n_and_errors():
-    new_pfs, new_os = synthetic.rescale_times([1.0, 2.0, 3.0], [1.5, 2.5, 9.0])
+    new_pfs, new_os = conditioned.rescale_times([1.0, 2.0, 3.0], [1.5, 2.5, 9.0])
     assert new_os.tolist() == [18, 655, 1275]
     assert new_pfs[0] < 18 and 18 < new_pfs[1] < 655 and 655 < new_pfs[2] < 1275
     with pytest.raises(ValueError):
-        synthetic.rescale_times([2.0, 1.0], [1.0, 3.0])  # pfs > os
+        conditioned.rescale_times([2.0, 1.0], [1.0, 3.0])  # pfs > os
     with pytest.raises(ValueError):
-        synthetic.rescale_times(np.arange(1, 40) / 1000, np.full(39, 1.0) + np.arange(39) * 1e-6,
+        conditioned.rescale_times(np.arange(1, 40) / 1000, np.full(39, 1.0) + np.arange(39) * 1e-6,
                                 os_min=18)  # 38 distinct PFS values below 18 days do not fit
 
 
@@ -382,7 +382,7 @@ def test_simulate_params_override_and_validation():
 def test_calibrated_cohort_other_draws_keep_the_counts():
     """The conditioning holds for any draw, not only the shipped one."""
     # (seed 4, draw 0, 0) is not a calibrated fit, but its times do fit the day map
-    c = synthetic.calibrated_cohort(seed=4, pfs_draw=0, os_draw=0)
+    c = conditioned.calibrated_cohort(seed=4, pfs_draw=0, os_draw=0)
     t = patient_table(c)
     assert t["her2_pos_any"].sum() == 14
     assert t.loc[t["primary_her2"] == "negative", "her2_pos_any"].sum() == 8
@@ -398,11 +398,11 @@ def test_calibrated_cohort_other_draws_keep_the_counts():
 
 def test_search_statistics_agree_with_lifelines():
     """The fast numpy log-rank/Cox used inside ``calibrate`` match lifelines."""
-    spec = synthetic.SHIPPED_SPEC
-    c, raw = synthetic._build_conditioned(spec["seed"], spec["pfs_draw"], spec["os_draw"], None,
+    spec = calibration.SHIPPED_SPEC
+    c, raw = conditioned._build_conditioned(spec["seed"], spec["pfs_draw"], spec["os_draw"], None,
                                           spec["moves"])
-    fast = {**synthetic._pfs_stats(c, raw[0], raw[1]), **synthetic._os_stats(c, raw[2], raw[3])}
-    ref = synthetic.paper_statistics(_load())
+    fast = calibration._all_stats(c, raw)
+    ref = calibration.paper_statistics(_load())
     for key, value in fast.items():
         # lifelines stops Newton-Raphson a little earlier (differences ~1e-6 relative)
         assert value == pytest.approx(ref[key], rel=1e-4), key
@@ -411,26 +411,26 @@ def test_search_statistics_agree_with_lifelines():
 def test_calibrate_short_search_is_deterministic_and_replays():
     """A short run of the search: same moves twice, and replaying its kept re-draws
     gives the distance it reports (the replay is what ``--out data`` does)."""
-    a = synthetic.calibrate(seed=34, max_steps=60, verbose=False, require=False)
-    b = synthetic.calibrate(seed=34, max_steps=60, verbose=False, require=False)
+    a = calibration.calibrate(seed=34, max_steps=60, verbose=False, require=False)
+    b = calibration.calibrate(seed=34, max_steps=60, verbose=False, require=False)
     assert a["moves"] == b["moves"] and a["distance"] == b["distance"]
-    c0, raw0 = synthetic._build_conditioned(34, 0, 0, None)
+    c0, raw0 = conditioned._build_conditioned(34, 0, 0, None)
     assert len(a["moves"]) > 0 and all(i != c0.early for _s, i in a["moves"])
-    c, raw = synthetic._build_conditioned(34, 0, 0, None, a["moves"])
-    start = synthetic._objective(synthetic._all_stats(c0, raw0), raw0[2])
-    reached = synthetic._objective(synthetic._all_stats(c, raw), raw[2])
+    c, raw = conditioned._build_conditioned(34, 0, 0, None, a["moves"])
+    start = calibration._objective(calibration._all_stats(c0, raw0), raw0[2])
+    reached = calibration._objective(calibration._all_stats(c, raw), raw[2])
     assert reached == pytest.approx(a["distance"], rel=1e-12)
     assert reached <= start
     with pytest.raises(RuntimeError, match="max_steps"):
-        synthetic.calibrate(seed=34, max_steps=5, verbose=False)
+        calibration.calibrate(seed=34, max_steps=5, verbose=False)
 
 
 def test_recorded_calibration_replays_to_the_shipped_cohort():
     """``shipped_calibration.yaml`` round-trips through its writer."""
-    spec = synthetic.SHIPPED_SPEC
-    text = synthetic._spec_yaml({**spec, "steps": 1})
+    spec = calibration.SHIPPED_SPEC
+    text = calibration._spec_yaml({**spec, "steps": 1})
     parsed = yaml.safe_load(text)
     assert [tuple(m) for m in parsed["moves"]] == list(spec["moves"])
     assert parsed["seed"] == spec["seed"]
-    c = synthetic.calibrated_cohort(**spec)
+    c = conditioned.calibrated_cohort(**spec)
     pd.testing.assert_frame_equal(c.patients, _load().patients, check_dtype=False)

@@ -170,7 +170,7 @@ def cox_wald_frozen(time: np.ndarray, event: np.ndarray, x: np.ndarray,
                     ) -> tuple[np.ndarray, np.ndarray] | None:
     """Efron Cox coefficients and two-sided Wald p-values, in a frozen arithmetic order.
 
-    The calibration search of the synthetic cohort (``simulation.synthetic.calibrate``)
+    The calibration search of the synthetic cohort (``simulation.calibration.calibrate``)
     keeps or rejects each re-draw by comparing these p-values; the recorded search
     (``shipped_calibration.yaml``) replays only with exactly these floating-point
     operations (:class:`CoxData` agrees to ~1e-10 but flips a decision at step 982).
