@@ -4,7 +4,7 @@ Reference values: lifelines on the same patients (``logrank_test``; ``CoxPHFitte
 tightened tolerances, Efron's ties), medians from ``survival.median_survival`` (R's
 convention, tested against R in test_survival.py); the shipped cohort's 6 vs 43 patients
 with and without HER2+ CTCs at first follow-up come from the paper's abstract
-(Hayashi et al. 2012, ``ctcbook/published.yaml``).
+(Hayashi et al. 2012, ``ctcbook/cohort/published.yaml``).
 """
 
 from __future__ import annotations

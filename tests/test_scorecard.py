@@ -1,7 +1,7 @@
 """Tests of ctcbook.report.scorecard: marks, the shipped cohort, and another cohort.
 
 The published numbers are those of Hayashi et al. (2012), abstract, as stored in
-``ctcbook/published.yaml``.
+``ctcbook/cohort/published.yaml``.
 """
 
 from __future__ import annotations
