@@ -246,9 +246,7 @@ def cox_time_varying(
 
     References
     ----------
-    .. [1] Andersen PK, Gill RD. Cox's regression model for counting processes: a large
-       sample study. Ann Stat 1982;10:1100-1120.
-    .. [2] Mantel N, Byar DP. Evaluation of response-time data involving transient
+    .. [1] Mantel N, Byar DP. Evaluation of response-time data involving transient
        states: an illustration using heart-transplant data. J Am Stat Assoc
        1974;69:81-86.
     """
@@ -385,9 +383,7 @@ def compare_timepoint_analyses(
 
     References
     ----------
-    .. [1] Anderson JR, Cain KC, Gelber RD. Analysis of survival by tumor response.
-       J Clin Oncol 1983;1:710-719.
-    .. [2] Suissa S. Immortal time bias in pharmaco-epidemiology. Am J Epidemiol
+    .. [1] Suissa S. Immortal time bias in pharmaco-epidemiology. Am J Epidemiol
        2008;167:492-499. doi:10.1093/aje/kwm324
     """
     if landmark_day is None:
