@@ -185,11 +185,8 @@ def logrank_scores(t: np.ndarray, e: np.ndarray) -> np.ndarray:
 def sweep(t: np.ndarray, e: np.ndarray, m: np.ndarray, cuts: np.ndarray) -> dict[str, np.ndarray]:
     """Two-group log-rank test of ``m >= c`` vs ``m < c`` for every cutpoint ``c`` at once.
 
-    Returns (k,) arrays ``o_minus_e``, ``variance``, ``n_high``, ``events_high`` (see
-    :func:`ctcbook.stats.cutpoints.logrank_sweep`). One sort by time; ``O - E`` of the
-    high group is a suffix sum of log-rank scores over marker buckets, and its numbers at
-    risk at every event time a 2-D suffix sum of an (event time x bucket) count table,
-    in chunks of cutpoints that bound the table to ``CELLS`` cells.
+    Returns (k,) arrays ``o_minus_e``, ``variance``, ``n_high``, ``events_high``; the
+    method is described in :func:`ctcbook.stats.cutpoints.logrank_sweep`.
     """
     order = np.argsort(t, kind="stable")
     t, e, m = t[order], e[order], m[order]
