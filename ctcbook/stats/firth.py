@@ -355,14 +355,10 @@ def hazard_ratio_intervals(time: Any, event: Any, group: Any, n_boot: int = 2000
     .. [1] Efron B, Tibshirani RJ. An Introduction to the Bootstrap. Chapman & Hall 1993,
        chapter 13. doi:10.1201/9780429246593
     """
-    from ctcbook.stats.resampling import bootstrap
+    from ctcbook.stats.resampling import _data, bootstrap
     from ctcbook.stats.survival import cox
 
-    t, e = _time_event(time, event)
-    g = np.asarray(group, dtype=float).ravel()
-    if g.shape != t.shape or not np.isin(g, (0.0, 1.0)).all() or g.min() == g.max():
-        raise ValueError("group must be 0/1, one value per patient, with both groups present")
-    g = g == 1
+    t, e, g = _data(time, event, group)
     z = float(stats.norm.ppf(0.5 + level / 2))
     plain = cox_firth(t, e, g.astype(float), names=["group"], firth=False, level=level)
     p = plain.summary.loc[0]
