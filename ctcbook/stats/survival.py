@@ -484,30 +484,22 @@ def cox(
         },
         index=pd.Index(covariates, name="covariate"),
     )
-    p = cd.p
-    lr = 2.0 * (ll - ll0)
-    wald = float(beta @ info @ beta)
     try:
         sc = float(u0 @ np.linalg.solve(i0, u0))
     except np.linalg.LinAlgError:
         sc = float("nan")
+    return cox_result(summary, cov, 2.0 * (ll - ll0), float(beta @ info @ beta), sc, loglik=ll,
+                      loglik_null=ll0, n=int(len(stop_)), events=n_events, converged=converged,
+                      iterations=iters, ties=ties)
+
+
+def cox_result(summary: pd.DataFrame, covariance: np.ndarray, lr: float, wald: float,
+               score: float, **fit: Any) -> CoxResult:
+    """A :class:`CoxResult` from its statistics: adds the three tests' df and p-values."""
+    p = len(summary)
+    names = list(summary.index)
     return CoxResult(
-        summary=summary,
-        loglik=ll,
-        loglik_null=ll0,
-        lr_statistic=lr,
-        lr_df=p,
-        lr_p=float(stats.chi2.sf(lr, p)),
-        wald_statistic=wald,
-        wald_df=p,
-        wald_p=float(stats.chi2.sf(wald, p)),
-        score_statistic=sc,
-        score_df=p,
-        score_p=float(stats.chi2.sf(sc, p)),
-        n=int(len(stop_)),
-        events=n_events,
-        converged=converged,
-        iterations=iters,
-        ties=ties,
-        covariance=pd.DataFrame(cov, index=covariates, columns=covariates),
-    )
+        summary=summary, lr_statistic=lr, lr_df=p, lr_p=float(stats.chi2.sf(lr, p)),
+        wald_statistic=wald, wald_df=p, wald_p=float(stats.chi2.sf(wald, p)),
+        score_statistic=score, score_df=p, score_p=float(stats.chi2.sf(score, p)),
+        covariance=pd.DataFrame(covariance, index=names, columns=names), **fit)
