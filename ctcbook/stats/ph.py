@@ -10,8 +10,8 @@ Why not lifelines' ``proportional_hazard_test``: it computes the classic test fo
 ``CoxPHFitter`` only (no counting-process data, no R 3.x score test), and its
 ``time_transform="km"`` (R's default, and the book's) evaluates the Kaplan-Meier
 transform differently from R: on R's ``ovarian`` example it gives 0.715 where R
-prints 0.744 (``tests/test_modelcheck.py`` checks R's values here, and agreement
-with lifelines for the rank, identity and log transforms).
+prints 0.744 (``tests/test_ph.py`` checks R's values here, and agreement with
+lifelines for the rank, identity and log transforms).
 """
 
 from __future__ import annotations
@@ -125,10 +125,8 @@ def ph_test(
     information matrix of the extended model (built from the weighted covariance of the
     covariates in each event's risk set); it is returned as ``statistic_score`` and
     ``p_score`` and reproduces R 3.x ``cox.zph``. Both test the same hypothesis, slope of
-    beta(t) = 0; they differ most in small samples. With
-    ``transform="rank"``, ``"identity"`` or ``"log"`` the statistics equal lifelines'; its
-    ``time_transform="km"`` evaluates the Kaplan-Meier transform differently from R, so
-    for ``"km"`` this function follows R (``tests/test_modelcheck.py`` checks both).
+    beta(t) = 0; they differ most in small samples. The module docstring says where
+    lifelines' test differs.
 
     References
     ----------
