@@ -17,7 +17,8 @@ References
 .. [1] Schoenfeld DA. Sample-size formula for the proportional-hazards regression
    model. Biometrics 1983;39:499-503. doi:10.2307/2531021
 .. [2] Schoenfeld D. The asymptotic properties of nonparametric tests for comparing
-   survival distributions. Biometrika 1981;68:316-319. doi:10.1093/biomet/68.1.316
+   survival distributions. Biometrika 1981;68:316-319 (the power formula at the bottom
+   of p. 317). doi:10.1093/biomet/68.1.316
 .. [3] Collett D. Modelling Survival Data in Medical Research, 3rd ed. CRC Press 2015,
    chapter 10 (the probability of an event: section 10.2.3). doi:10.1201/b18041
 """
@@ -123,10 +124,7 @@ def schoenfeld_power(events: Any, hr: Any, prevalence: Any = 0.5, alpha: float =
 
     References
     ----------
-    .. [1] Schoenfeld D. The asymptotic properties of nonparametric tests for comparing
-       survival distributions. Biometrika 1981;68:316-319 (formula at the bottom of
-       p. 317). doi:10.1093/biomet/68.1.316
-    .. [2] Leifer E, Troendle J. factorial2x2: design and analysis of a 2x2 factorial
+    .. [1] Leifer E, Troendle J. factorial2x2: design and analysis of a 2x2 factorial
        trial. R package version 0.2.0 (2020), ``lgrkPower`` example.
     """
     d = np.asarray(events, dtype=float)
