@@ -6,6 +6,8 @@ References
    1960;20:37-46. doi:10.1177/001316446002000104
 .. [2] Fleiss JL, Cohen J, Everitt BS. Large sample standard errors of kappa and weighted
    kappa. Psychol Bull 1969;72:323-327. doi:10.1037/h0028106
+.. [3] Sim J, Wright CC. The kappa statistic in reliability studies: use,
+   interpretation, and sample size requirements. Phys Ther 2005;85:257-268.
 """
 
 from __future__ import annotations
@@ -16,9 +18,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-_Z975 = float(stats.norm.ppf(0.975))
+from ctcbook.stats._engine import Z975 as _Z975
 
 
 @dataclass(frozen=True)
@@ -61,17 +62,10 @@ def kappa_max(counts: Any) -> float:
     -------
     float
         ``(p_o,max - p_e) / (1 - p_e)`` with ``p_o,max = sum_i min(p_i., p_.i)``: the
-        kappa of the table with the most agreement that the two margins allow [1]_. When
-        the margins differ (e.g. far fewer HER2+ CTCs than HER2+ primaries), it is below 1:
-        perfect agreement is then impossible, and kappa is best read against this cap [2]_.
-        NaN when ``p_e = 1``.
-
-    References
-    ----------
-    .. [1] Cohen J. A coefficient of agreement for nominal scales. Educ Psychol Meas
-       1960;20:37-46.
-    .. [2] Sim J, Wright CC. The kappa statistic in reliability studies: use,
-       interpretation, and sample size requirements. Phys Ther 2005;85:257-268.
+        kappa of the table with the most agreement that the two margins allow (Cohen
+        1960, [1] of the module). When the margins differ (e.g. far fewer HER2+ CTCs than
+        HER2+ primaries), it is below 1: perfect agreement is then impossible, and kappa is
+        best read against this cap (Sim and Wright 2005, [3]). NaN when ``p_e = 1``.
 
     Examples
     --------
@@ -111,12 +105,8 @@ def cohen_kappa(counts: Any) -> Kappa:
           + (1 - k)^2 sum_{i != j} p_ij (p_.i + p_j.)^2
           - (k - p_e (1 - k))^2 ] / (n (1 - p_e)^2)
 
-    With 33 or 50 subjects this interval is approximate.
-
-    References
-    ----------
-    .. [1] Cohen J. Educ Psychol Meas 1960;20:37-46.
-    .. [2] Fleiss JL, Cohen J, Everitt BS. Psychol Bull 1969;72:323-327.
+    With 33 or 50 subjects this interval is approximate. ([1] and [2]: the module's
+    references.)
 
     Examples
     --------

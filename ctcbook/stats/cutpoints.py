@@ -117,12 +117,8 @@ def logrank_scores(time: Any, event: Any) -> np.ndarray:
     sorted by time, ``r_i`` is the number of observations with time <= t_i ("max" rank)
     and the sum runs over the sorted observations up to position r_i. Without tied times
     these are the usual log-rank scores ``delta_i - H(t_i)`` (H the Nelson-Aalen estimate);
-    with ties they differ slightly from ``coin::logrank_trafo``.
-
-    References
-    ----------
-    .. [1] Hothorn T, Lausen B. On the exact distribution of maximally selected rank
-       statistics. Comput Stat Data Anal 2003;43:121-137.
+    with ties they differ slightly from ``coin::logrank_trafo`` (Hothorn and Lausen 2003,
+    see :func:`maxstat`).
     """
     return _engine.logrank_scores(*_time_event(time, event))
 
@@ -195,11 +191,6 @@ def maxstat_candidates(n_low: Any, n: int, min_prop: float = 0.1, max_prop: floa
     numpy.ndarray of bool
         True for a candidate split; False for a split the 10% rule excludes (too few
         patients in one group). Splits with an empty group are never candidates.
-
-    References
-    ----------
-    .. [1] Hothorn T, Lausen B. Maximally selected rank statistics in R. R News
-       2002;2(1):3-5.
     """
     m = np.asarray(n_low, dtype=float)
     return (m >= np.floor(n * min_prop)) & (m <= np.floor(n * max_prop)) & (m > 0) & (m < n)
@@ -402,11 +393,7 @@ def best_cutpoints(
 
     References
     ----------
-    .. [1] Lausen B, Schumacher M. Maximally selected rank statistics. Biometrics
-       1992;48:73-85.
-    .. [2] Hothorn T, Lausen B. On the exact distribution of maximally selected rank
-       statistics. Comput Stat Data Anal 2003;43:121-137.
-    .. [3] Altman DG, Lausen B, Sauerbrei W, Schumacher M. Dangers of using "optimal"
+    .. [1] Altman DG, Lausen B, Sauerbrei W, Schumacher M. Dangers of using "optimal"
        cutpoints in the evaluation of prognostic factors. J Natl Cancer Inst
        1994;86:829-835.
     """

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from ctcbook.stats._engine.rows import multinomial_weights
 from ctcbook.stats.survival import ModelError, _time_event
 
 __all__ = ["FirthCoxResult", "HazardRatioIntervals", "cox_firth", "round_hr",
@@ -351,19 +352,13 @@ def hazard_ratio_intervals(time: Any, event: Any, group: Any, n_boot: int = 2000
 
     References
     ----------
-    .. [1] Heinze G, Schemper M. A solution to the problem of monotone likelihood in Cox
-       regression. Biometrics 2001;57:114-119.
-    .. [2] Efron B, Tibshirani RJ. An Introduction to the Bootstrap. Chapman & Hall 1993,
+    .. [1] Efron B, Tibshirani RJ. An Introduction to the Bootstrap. Chapman & Hall 1993,
        chapter 13. doi:10.1201/9780429246593
     """
-    from ctcbook.stats.resampling import bootstrap
+    from ctcbook.stats.resampling import _data, bootstrap
     from ctcbook.stats.survival import cox
 
-    t, e = _time_event(time, event)
-    g = np.asarray(group, dtype=float).ravel()
-    if g.shape != t.shape or not np.isin(g, (0.0, 1.0)).all() or g.min() == g.max():
-        raise ValueError("group must be 0/1, one value per patient, with both groups present")
-    g = g == 1
+    t, e, g = _data(time, event, group)
     z = float(stats.norm.ppf(0.5 + level / 2))
     plain = cox_firth(t, e, g.astype(float), names=["group"], firth=False, level=level)
     p = plain.summary.loc[0]
@@ -375,9 +370,7 @@ def hazard_ratio_intervals(time: Any, event: Any, group: Any, n_boot: int = 2000
     # the case counts of bootstrap(..., stratified=True, seed=seed): one generator, the
     # resamples of group 1, then those of group 0
     rng = np.random.default_rng(seed)
-    w = np.zeros((n_boot, t.size))
-    for m in (g, ~g):
-        w[:, m] = rng.multinomial(int(m.sum()), np.full(int(m.sum()), 1.0 / m.sum()), size=n_boot)
+    w = sum(multinomial_weights(rng, m, n_boot) for m in (g, ~g))
     boot = bootstrap_result or bootstrap(t, e, g, n_boot=n_boot, level=level, seed=seed)
     log_hr = boot.replicates["log_hr"].to_numpy(dtype=float)
     if bootstrap_result is not None:  # refit the first resamples (cases repeated by count)

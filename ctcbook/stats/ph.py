@@ -10,8 +10,8 @@ Why not lifelines' ``proportional_hazard_test``: it computes the classic test fo
 ``CoxPHFitter`` only (no counting-process data, no R 3.x score test), and its
 ``time_transform="km"`` (R's default, and the book's) evaluates the Kaplan-Meier
 transform differently from R: on R's ``ovarian`` example it gives 0.715 where R
-prints 0.744 (``tests/test_modelcheck.py`` checks R's values here, and agreement
-with lifelines for the rank, identity and log transforms).
+prints 0.744 (``tests/test_ph.py`` checks R's values here, and agreement with
+lifelines for the rank, identity and log transforms).
 """
 
 from __future__ import annotations
@@ -40,16 +40,22 @@ def _km_left(stop: np.ndarray, event: np.ndarray, start: np.ndarray | None,
     return sf.shift(1, fill_value=1.0).loc[dtimes].to_numpy()
 
 
-def _schoenfeld(x: np.ndarray, stop: np.ndarray, event: np.ndarray,
-                start: np.ndarray | None, beta: np.ndarray, ties: str
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Schoenfeld residuals (one row per event, sorted by time), the event times, and the
-    weighted covariance matrix of the covariates in each event's risk set.
+def _schoenfeld(data: pd.DataFrame, duration: str, event: str, covariates: list[str],
+                start: str | None, ties: str) -> tuple:
+    """The Cox fit (:func:`ctcbook.stats.survival.cox`), the Schoenfeld residuals (one row per
+    event, sorted by time), the event times, the weighted covariance matrix of the
+    covariates in each event's risk set, and the (stop, event, start) arrays.
 
     With tied deaths and Efron's method the expected covariate is averaged over the
     d Efron-weighted risk sets, as R's ``residuals(fit, "schoenfeld")`` does; each tied
     death keeps its own Efron-weighted covariance (its share of the information).
     """
+    fit = cox(data, duration, event, covariates, ties=ties, start=start)
+    beta = fit.params.to_numpy()
+    x = data[covariates].to_numpy(dtype=float)
+    stop = data[duration].to_numpy(dtype=float)
+    event = data[event].to_numpy(dtype=float).astype(bool)
+    start = data[start].to_numpy(dtype=float) if start is not None else None
     risk = np.exp(x @ beta - np.max(x @ beta))
     rows, times, covs = [], [], []
     for t in np.unique(stop[event]):
@@ -66,7 +72,8 @@ def _schoenfeld(x: np.ndarray, stop: np.ndarray, event: np.ndarray,
             covs.append((x * w[:, None]).T @ x / s0 - np.outer(m, m))
         rows.append(x[dead] - np.mean(means, axis=0))
         times.extend([t] * d)
-    return np.vstack(rows), np.asarray(times, dtype=float), np.asarray(covs)
+    return (fit, np.vstack(rows), np.asarray(times, dtype=float), np.asarray(covs),
+            (stop, event, start))
 
 
 def ph_test(
@@ -118,10 +125,8 @@ def ph_test(
     information matrix of the extended model (built from the weighted covariance of the
     covariates in each event's risk set); it is returned as ``statistic_score`` and
     ``p_score`` and reproduces R 3.x ``cox.zph``. Both test the same hypothesis, slope of
-    beta(t) = 0; they differ most in small samples. With
-    ``transform="rank"``, ``"identity"`` or ``"log"`` the statistics equal lifelines'; its
-    ``time_transform="km"`` evaluates the Kaplan-Meier transform differently from R, so
-    for ``"km"`` this function follows R (``tests/test_modelcheck.py`` checks both).
+    beta(t) = 0; they differ most in small samples. The module docstring says where
+    lifelines' test differs.
 
     References
     ----------
@@ -135,14 +140,9 @@ def ph_test(
     if transform not in ("km", "rank", "identity", "log"):
         raise ValueError(f"transform must be 'km', 'rank', 'identity' or 'log', not {transform!r}")
     covariates = list(covariates)
-    fit = cox(data, duration, event, covariates, ties=ties, start=start)
-    beta = fit.params.to_numpy()
+    fit, resid, times, vk, (stop, ev, st) = _schoenfeld(data, duration, event, covariates,
+                                                        start, ties)
     var = fit.covariance.to_numpy()
-    x = data[covariates].to_numpy(dtype=float)
-    stop = data[duration].to_numpy(dtype=float)
-    ev = data[event].to_numpy(dtype=float).astype(bool)
-    st = data[start].to_numpy(dtype=float) if start is not None else None
-    resid, times, vk = _schoenfeld(x, stop, ev, st, beta, ties)
     d = resid.shape[0]
     if transform == "km":
         uniq = np.unique(times)
@@ -196,22 +196,12 @@ def schoenfeld_residuals(
     """Scaled Schoenfeld residuals plus the coefficient: beta(t) at each event time.
 
     Returns one row per event: ``time`` and, per covariate, ``beta + d V r_k`` (the
-    quantity whose smoothed trend estimates a time-varying coefficient).
-
-    References
-    ----------
-    .. [1] Grambsch PM, Therneau TM. Proportional hazards tests and diagnostics based on
-       weighted residuals. Biometrika 1994;81:515-526. doi:10.1093/biomet/81.3.515
+    quantity whose smoothed trend estimates a time-varying coefficient; Grambsch and
+    Therneau 1994, see :func:`ph_test`).
     """
     covariates = list(covariates)
-    fit = cox(data, duration, event, covariates, ties=ties, start=start)
-    beta = fit.params.to_numpy()
-    x = data[covariates].to_numpy(dtype=float)
-    stop = data[duration].to_numpy(dtype=float)
-    ev = data[event].to_numpy(dtype=float).astype(bool)
-    st = data[start].to_numpy(dtype=float) if start is not None else None
-    resid, times, _ = _schoenfeld(x, stop, ev, st, beta, ties)
-    scaled = resid.shape[0] * resid @ fit.covariance.to_numpy() + beta
+    fit, resid, times, _, _ = _schoenfeld(data, duration, event, covariates, start, ties)
+    scaled = resid.shape[0] * resid @ fit.covariance.to_numpy() + fit.params.to_numpy()
     out = pd.DataFrame(scaled, columns=covariates)
     out.insert(0, "time", times)
     return out

@@ -17,9 +17,10 @@ References
 .. [1] Schoenfeld DA. Sample-size formula for the proportional-hazards regression
    model. Biometrics 1983;39:499-503. doi:10.2307/2531021
 .. [2] Schoenfeld D. The asymptotic properties of nonparametric tests for comparing
-   survival distributions. Biometrika 1981;68:316-319. doi:10.1093/biomet/68.1.316
+   survival distributions. Biometrika 1981;68:316-319 (the power formula at the bottom
+   of p. 317). doi:10.1093/biomet/68.1.316
 .. [3] Collett D. Modelling Survival Data in Medical Research, 3rd ed. CRC Press 2015,
-   chapter 10. doi:10.1201/b18041
+   chapter 10 (the probability of an event: section 10.2.3). doi:10.1201/b18041
 """
 
 from __future__ import annotations
@@ -87,11 +88,6 @@ def schoenfeld_events(hr: Any, prevalence: Any = 0.5, alpha: float = 0.05, power
 
     >>> int(schoenfeld_events(0.5))
     66
-
-    References
-    ----------
-    .. [1] Schoenfeld DA. Sample-size formula for the proportional-hazards regression
-       model. Biometrics 1983;39:499-503. doi:10.2307/2531021
     """
     hr_a = np.asarray(hr, dtype=float)
     p = np.asarray(prevalence, dtype=float)
@@ -109,9 +105,8 @@ def schoenfeld_power(events: Any, hr: Any, prevalence: Any = 0.5, alpha: float =
     Parameters
     ----------
     events : float or array-like
-        Number of events (expected, or observed).
-    hr, prevalence, alpha, sides
-        As in :func:`schoenfeld_events`.
+        Number of events (expected, or observed); the other parameters are those of
+        :func:`schoenfeld_events`.
 
     Returns
     -------
@@ -129,10 +124,7 @@ def schoenfeld_power(events: Any, hr: Any, prevalence: Any = 0.5, alpha: float =
 
     References
     ----------
-    .. [1] Schoenfeld D. The asymptotic properties of nonparametric tests for comparing
-       survival distributions. Biometrika 1981;68:316-319 (formula at the bottom of
-       p. 317). doi:10.1093/biomet/68.1.316
-    .. [2] Leifer E, Troendle J. factorial2x2: design and analysis of a 2x2 factorial
+    .. [1] Leifer E, Troendle J. factorial2x2: design and analysis of a 2x2 factorial
        trial. R package version 0.2.0 (2020), ``lgrkPower`` example.
     """
     d = np.asarray(events, dtype=float)
@@ -165,11 +157,6 @@ def event_probability(hr: Any, prevalence: Any, median_negative_days: float = 54
         ``(1 - p) P(lambda0) + p P(lambda0 hr)`` with
         ``P(lambda) = 1 - (exp(-lambda f) - exp(-lambda (a + f))) / (lambda a)``
         (``1 - exp(-lambda f)`` when a = 0).
-
-    References
-    ----------
-    .. [1] Collett D. Modelling Survival Data in Medical Research, 3rd ed. CRC Press
-       2015, section 10.2.3. doi:10.1201/b18041
     """
     hr_a = np.asarray(hr, dtype=float)
     p = np.asarray(prevalence, dtype=float)
@@ -190,22 +177,12 @@ def sample_size(hr: Any, prevalence: Any, alpha: float = 0.05, power: float = 0.
                 follow_up_days: float = 360.0, sides: int = 2) -> Any:
     """Patients needed: Schoenfeld's events divided by the probability of an event.
 
-    Parameters
-    ----------
-    hr, prevalence, alpha, power, sides
-        As in :func:`schoenfeld_events`.
-    median_negative_days, accrual_days, follow_up_days
-        As in :func:`event_probability`.
+    The parameters are those of :func:`schoenfeld_events` and :func:`event_probability`.
 
     Returns
     -------
     float or ndarray
         ``ceil(D / P(event))`` with the unrounded D.
-
-    References
-    ----------
-    .. [1] Schoenfeld DA. Sample-size formula for the proportional-hazards regression
-       model. Biometrics 1983;39:499-503. doi:10.2307/2531021
     """
     d = schoenfeld_events(hr, prevalence, alpha, power, sides, exact=True)
     pe = event_probability(hr, prevalence, median_negative_days, accrual_days, follow_up_days)
@@ -227,11 +204,8 @@ def sample_size_table(
     Parameters
     ----------
     hrs, prevalences : sequence of float
-        The hazard ratios to detect and the shares of marker-positive patients.
-    alpha, power : float
-        Two-sided level and power, as in :func:`schoenfeld_events`.
-    median_negative_days, accrual_days, follow_up_days : float
-        The design, as in :func:`event_probability`.
+        The hazard ratios to detect and the shares of marker-positive patients; the
+        other parameters are those of :func:`sample_size` (two-sided).
 
     Returns
     -------
@@ -239,11 +213,6 @@ def sample_size_table(
         One row per (``hr``, ``prevalence``): ``events`` (Schoenfeld, rounded up),
         ``event_probability`` and ``patients`` (rounded up), and ``positive_patients``
         (the expected number of marker-positive patients among them).
-
-    References
-    ----------
-    .. [1] Schoenfeld DA. Sample-size formula for the proportional-hazards regression
-       model. Biometrics 1983;39:499-503. doi:10.2307/2531021
     """
     h, p = np.meshgrid(np.asarray(hrs, float), np.asarray(prevalences, float), indexing="ij")
     h, p = h.ravel(), p.ravel()

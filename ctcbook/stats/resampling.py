@@ -4,11 +4,9 @@ All functions take one data set (``time``, ``event``, a 0/1 ``group``) and evalu
 statistic on many re-weighted or re-labelled copies of it **at once**: the copies are
 rows of a weight (or label, or event) matrix, and the risk-set counts of every row come
 from one pass of the package's engine (:mod:`ctcbook.stats._engine`: ``tables``,
-``logrank_rows``, ``cox_binary_rows``, ``km_median_rows``). Measured by
-``benchmarks/bench_stats.py`` at n = 52 on a shared 2-core machine: 10,000 bootstrap
-Cox fits in about 0.07 s (10,000 lifelines fits: about 4.5 minutes), :func:`bootstrap`
-with 2,000 resamples in about 0.04 s (10,000 on the shipped cohort's PFS: about 0.5 s),
-20,000 permutations in about 0.1 s; the cost grows linearly with n and the resamples.
+``logrank_rows``, ``cox_binary_rows``, ``km_median_rows``); the cost grows linearly with
+n and the resamples (``benchmarks/bench_stats.py`` measures it, ``benchmarks/README.md``
+keeps the figures).
 
 * :func:`bootstrap` percentile intervals for the hazard ratio (Cox, Efron ties) and the
   median survival of each group;
@@ -43,7 +41,6 @@ from ctcbook.stats._engine import (
     tables,
 )
 from ctcbook.stats._engine import time_event as _time_event
-from ctcbook.stats._engine.rows import multinomial_weights as _multinomial_weights  # noqa: F401 (firth)
 from ctcbook.stats._engine.rows import weight_chunks as _weight_chunks
 from ctcbook.stats._engine.variations import (
     base_tables,
@@ -451,13 +448,6 @@ def stability(
     Returns
     -------
     StabilityResult
-
-    References
-    ----------
-    .. [1] Efron B, Tibshirani RJ. An Introduction to the Bootstrap. Chapman & Hall 1993.
-       doi:10.1201/9780429246593
-    .. [2] Phipson B, Smyth GK. Permutation p-values should never be zero. Stat Appl
-       Genet Mol Biol 2010;9:39. doi:10.2202/1544-6115.1585
     """
     dur, ev = f"{endpoint}_days", f"{endpoint}_event"
     d = table.dropna(subset=[group, dur, ev])

@@ -126,21 +126,16 @@ def median_survival(time: Any, event: Any) -> KMMedian:
 
     Notes
     -----
-    This is R ``survfit``'s convention (:func:`km_quantile`), the one clinical papers
-    report: comparisons with 0.5 allow a tolerance of ``sqrt(machine epsilon)`` (a
-    floating-point product can land just above an exact 1/2), and a curve equal to 0.5
-    over an interval gives the midpoint of that interval (event times 1, 2, 3, 4: 2.5).
-    lifelines' ``median_survival_time_`` takes the first time with S(t) <= 0.5 on the
-    floating-point curve, so it can differ (2 in that example, or the next event time
-    where the product lands at 0.5000000000000001). The confidence limits here are
-    read from the log-log curves (lifelines' default); R's ``survfit`` default is the
-    log scale, so its limits can differ even where the rule is the same.
+    This is R ``survfit``'s convention, the one clinical papers report, with its
+    tolerance (:func:`km_quantile` says why, and where lifelines' ``median_survival_time_``
+    differs). The confidence limits here are read from the log-log curves (lifelines'
+    default); R's ``survfit`` default is the log scale, so its limits can differ even
+    where the rule is the same.
 
     References
     ----------
     .. [1] Brookmeyer R, Crowley J. A confidence interval for the median survival time.
        Biometrics 1982;38:29-41.
-    .. [2] Therneau TM. survival: ``quantile.survfit`` (R package survival).
     """
     km = kaplan_meier(time, event)
     times = np.concatenate(([0.0], km["time"].to_numpy()))
@@ -489,30 +484,22 @@ def cox(
         },
         index=pd.Index(covariates, name="covariate"),
     )
-    p = cd.p
-    lr = 2.0 * (ll - ll0)
-    wald = float(beta @ info @ beta)
     try:
         sc = float(u0 @ np.linalg.solve(i0, u0))
     except np.linalg.LinAlgError:
         sc = float("nan")
+    return cox_result(summary, cov, 2.0 * (ll - ll0), float(beta @ info @ beta), sc, loglik=ll,
+                      loglik_null=ll0, n=int(len(stop_)), events=n_events, converged=converged,
+                      iterations=iters, ties=ties)
+
+
+def cox_result(summary: pd.DataFrame, covariance: np.ndarray, lr: float, wald: float,
+               score: float, **fit: Any) -> CoxResult:
+    """A :class:`CoxResult` from its statistics: adds the three tests' df and p-values."""
+    p = len(summary)
+    names = list(summary.index)
     return CoxResult(
-        summary=summary,
-        loglik=ll,
-        loglik_null=ll0,
-        lr_statistic=lr,
-        lr_df=p,
-        lr_p=float(stats.chi2.sf(lr, p)),
-        wald_statistic=wald,
-        wald_df=p,
-        wald_p=float(stats.chi2.sf(wald, p)),
-        score_statistic=sc,
-        score_df=p,
-        score_p=float(stats.chi2.sf(sc, p)),
-        n=int(len(stop_)),
-        events=n_events,
-        converged=converged,
-        iterations=iters,
-        ties=ties,
-        covariance=pd.DataFrame(cov, index=covariates, columns=covariates),
-    )
+        summary=summary, lr_statistic=lr, lr_df=p, lr_p=float(stats.chi2.sf(lr, p)),
+        wald_statistic=wald, wald_df=p, wald_p=float(stats.chi2.sf(wald, p)),
+        score_statistic=score, score_df=p, score_p=float(stats.chi2.sf(score, p)),
+        covariance=pd.DataFrame(covariance, index=names, columns=names), **fit)

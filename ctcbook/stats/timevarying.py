@@ -23,9 +23,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from ctcbook.stats.survival import CoxResult, ModelError, cox
+from ctcbook.stats.survival import CoxResult, ModelError, cox, cox_result
 
 __all__ = ["landmark", "default_landmark_day", "counting_process", "cox_time_varying", "TIMEPOINT_ANALYSES",
            "compare_timepoint_analyses", "simon_makuch"]
@@ -246,9 +245,7 @@ def cox_time_varying(
 
     References
     ----------
-    .. [1] Andersen PK, Gill RD. Cox's regression model for counting processes: a large
-       sample study. Ann Stat 1982;10:1100-1120.
-    .. [2] Mantel N, Byar DP. Evaluation of response-time data involving transient
+    .. [1] Mantel N, Byar DP. Evaluation of response-time data involving transient
        states: an illustration using heart-transplant data. J Am Stat Assoc
        1974;69:81-86.
     """
@@ -322,18 +319,12 @@ def _fit_time_varying(long: pd.DataFrame, names: list[str]) -> CoxResult:
         long["stop"].to_numpy(float), np.ones(len(long)), np.zeros(len(names)))
     score = float(g0 @ np.linalg.solve(-h0, g0))
     wald = float(beta @ np.linalg.solve(cov, beta))
-    p = len(names)
     summary = ctv.summary.loc[names, ["coef", "se(coef)", "exp(coef)", "exp(coef) lower 95%",
                                       "exp(coef) upper 95%", "p"]]
     summary.columns = ["coef", "se", "hr", "hr_lower", "hr_upper", "p"]
-    return CoxResult(
-        summary=summary, loglik=float(ctv.log_likelihood_),
-        loglik_null=float(ctv.log_likelihood_ - lr / 2), lr_statistic=float(lr), lr_df=p,
-        lr_p=float(stats.chi2.sf(lr, p)), wald_statistic=wald, wald_df=p,
-        wald_p=float(stats.chi2.sf(wald, p)), score_statistic=score, score_df=p,
-        score_p=float(stats.chi2.sf(score, p)), n=len(long), events=int(long["event"].sum()),
-        converged=True, iterations=0, ties="efron",
-        covariance=pd.DataFrame(cov, index=names, columns=names))
+    return cox_result(summary, cov, float(lr), wald, score, loglik=float(ctv.log_likelihood_),
+                      loglik_null=float(ctv.log_likelihood_ - lr / 2), n=len(long),
+                      events=int(long["event"].sum()), converged=True, iterations=0, ties="efron")
 
 
 #: The analyses of :func:`compare_timepoint_analyses`: key -> display label.
@@ -385,9 +376,7 @@ def compare_timepoint_analyses(
 
     References
     ----------
-    .. [1] Anderson JR, Cain KC, Gelber RD. Analysis of survival by tumor response.
-       J Clin Oncol 1983;1:710-719.
-    .. [2] Suissa S. Immortal time bias in pharmaco-epidemiology. Am J Epidemiol
+    .. [1] Suissa S. Immortal time bias in pharmaco-epidemiology. Am J Epidemiol
        2008;167:492-499. doi:10.1093/aje/kwm324
     """
     if landmark_day is None:

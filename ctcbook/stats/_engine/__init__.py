@@ -16,7 +16,7 @@ here:
 * :func:`km_curve` and :func:`km_quantile` (R ``survfit``'s quantile rule);
 * :func:`logrank_groups` (k groups) and, for many versions of one data set at once,
   :func:`tables` (weighted risk-set counts per row), :func:`logrank_tables`,
-  :func:`cox_binary_tables` (Efron, binary covariate) and :func:`km_median_rows`;
+  :func:`cox_binary_rows` (Efron, binary covariate) and :func:`km_median_rows`;
 * :func:`sweep` (the two-group log-rank at every cutpoint of a marker) and
   :func:`logrank_scores`;
 * :func:`score_test_batch` (Cox score test of a covariate that may switch on, for many
@@ -33,14 +33,12 @@ References
 from ctcbook.stats._engine.cox import CoxData, fit_problem, newton
 from ctcbook.stats._engine.curves import (
     CELLS,
-    QUANTILE_TOLERANCE,
     Z975,
     chi2_1_sf,
     km_curve,
     km_quantile,
     logrank_groups,
     logrank_scores,
-    logrank_terms,
     score_test_batch,
     sweep,
     time_event,
@@ -48,10 +46,6 @@ from ctcbook.stats._engine.curves import (
 from ctcbook.stats._engine.rows import (
     chunk_rows,
     cox_binary_rows,
-    cox_binary_tables,
-    efron_at_risk,
-    efron_entries,
-    in_chunks,
     km_median_rows,
     logrank_result,
     logrank_rows,
@@ -60,8 +54,8 @@ from ctcbook.stats._engine.rows import (
 )
 
 __all__ = [
-    "CELLS", "QUANTILE_TOLERANCE", "Z975", "CoxData", "fit_problem", "chi2_1_sf", "chunk_rows", "cox_binary_rows",
-    "cox_binary_tables", "efron_at_risk", "efron_entries", "in_chunks", "km_curve", "km_median_rows",
-    "km_quantile", "logrank_groups", "logrank_result", "logrank_rows", "logrank_scores",
-    "logrank_tables", "logrank_terms", "newton", "score_test_batch", "sweep", "tables", "time_event",
+    "CELLS", "Z975", "CoxData", "fit_problem", "chi2_1_sf", "chunk_rows", "cox_binary_rows",
+    "km_curve", "km_median_rows", "km_quantile", "logrank_groups", "logrank_result",
+    "logrank_rows", "logrank_scores", "logrank_tables", "newton", "score_test_batch", "sweep",
+    "tables", "time_event",
 ]

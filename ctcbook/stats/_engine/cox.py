@@ -176,11 +176,6 @@ def cox_wald_frozen(time: np.ndarray, event: np.ndarray, x: np.ndarray,
     operations (:class:`CoxData` agrees to ~1e-10 but flips a decision at step 982).
     ``tests/test_engine.py`` checks it against lifelines. Returns None when
     Newton-Raphson does not converge to finite estimates (|beta| <= 8).
-
-    References
-    ----------
-    .. [1] Efron B. The efficiency of Cox's likelihood function for censored data.
-       J Am Stat Assoc 1977;72:557-565.
     """
     order = np.argsort(-time, kind="stable")
     t, e, x = time[order], event[order] == 1, x[order]

@@ -43,12 +43,8 @@ def time_event(time: Any, event: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def km_curve(t: np.ndarray, e: np.ndarray) -> dict[str, np.ndarray]:
-    """Kaplan-Meier curve at each distinct time: counts, S(t), Greenwood SE, log-log CI.
-
-    Greenwood terms that are infinite (everyone at risk has the event) are dropped, as
-    lifelines does; the interval is ``exp(-exp(log(-log S) -/+ z se / log S))`` and (1, 1)
-    where S = 1 (see :func:`ctcbook.stats.survival.kaplan_meier`).
-    """
+    """Kaplan-Meier curve at each distinct time: counts, S(t), Greenwood SE, log-log CI
+    (the conventions of :func:`ctcbook.stats.survival.kaplan_meier`)."""
     times, inverse, removed = np.unique(t, return_inverse=True, return_counts=True)
     d = np.bincount(inverse, weights=e, minlength=times.size)
     n = (t.size - np.concatenate(([0], np.cumsum(removed)[:-1]))).astype(float)
@@ -145,12 +141,8 @@ def logrank_terms(n: Any, n1: Any, d: Any) -> tuple[np.ndarray, np.ndarray]:
 
 def logrank_groups(t: np.ndarray, e: np.ndarray, gi: np.ndarray, k: int
                    ) -> tuple[float, np.ndarray, np.ndarray]:
-    """k-group log-rank chi-square with observed and expected events per group code 0..k-1.
-
-    ``(O - E)' V^- (O - E)`` over the first k - 1 groups, V the hypergeometric covariance
-    (R ``survdiff``, lifelines ``multivariate_logrank_test``); a pseudo-inverse guards
-    against a group with nobody at risk at any event time.
-    """
+    """k-group log-rank chi-square with observed and expected events per group code 0..k-1
+    (the statistic of :func:`ctcbook.stats.survival.logrank`)."""
     times, ti = np.unique(t, return_inverse=True)
     nt = times.size
     removed = np.bincount(ti * k + gi, minlength=nt * k).reshape(nt, k).astype(float)
@@ -185,11 +177,8 @@ def logrank_scores(t: np.ndarray, e: np.ndarray) -> np.ndarray:
 def sweep(t: np.ndarray, e: np.ndarray, m: np.ndarray, cuts: np.ndarray) -> dict[str, np.ndarray]:
     """Two-group log-rank test of ``m >= c`` vs ``m < c`` for every cutpoint ``c`` at once.
 
-    Returns (k,) arrays ``o_minus_e``, ``variance``, ``n_high``, ``events_high`` (see
-    :func:`ctcbook.stats.cutpoints.logrank_sweep`). One sort by time; ``O - E`` of the
-    high group is a suffix sum of log-rank scores over marker buckets, and its numbers at
-    risk at every event time a 2-D suffix sum of an (event time x bucket) count table,
-    in chunks of cutpoints that bound the table to ``CELLS`` cells.
+    Returns (k,) arrays ``o_minus_e``, ``variance``, ``n_high``, ``events_high``; the
+    method is described in :func:`ctcbook.stats.cutpoints.logrank_sweep`.
     """
     order = np.argsort(t, kind="stable")
     t, e, m = t[order], e[order], m[order]

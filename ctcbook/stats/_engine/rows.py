@@ -164,12 +164,8 @@ def cox_binary_tables(n: np.ndarray, n1: np.ndarray, d: np.ndarray, d1: np.ndarr
 
     ``+inf``/``-inf`` when the likelihood is monotone, NaN when a group is empty or there
     are no events. The score is decreasing in beta, so the root is found by Newton steps
-    kept inside a shrinking bracket (bisection when a step leaves it).
-
-    References
-    ----------
-    .. [1] Efron B. The efficiency of Cox's likelihood function for censored data.
-       J Am Stat Assoc 1977;72:557-565.
+    kept inside a shrinking bracket (bisection when a step leaves it). Efron (1977): see
+    :func:`cox_binary_rows`.
     """
     rows = n.shape[0]
     has_both = (n1[:, 0] > 0) & (n1[:, 0] < n[:, 0])
