@@ -105,6 +105,7 @@ def run_batches(
         and the elapsed wall-clock time in seconds.
     """
     from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
 
     n_sim = int(n_sim)
     if n_sim < 1:
@@ -116,11 +117,8 @@ def run_batches(
     start = _time.perf_counter()
     tasks = (delayed(_one_batch)(draw, s, k) for s, k in zip(seqs, sizes, strict=True))
     parallel = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator")
-    results = parallel(tasks)
-    if show_progress(progress):
-        from tqdm.auto import tqdm
-
-        results = tqdm(results, total=len(sizes), desc=desc, unit="batch")
+    results = tqdm(parallel(tasks), total=len(sizes), desc=desc, unit="batch",
+                   disable=not show_progress(progress))
     frames = [pd.DataFrame(r) for r in results]
     return pd.concat(frames, ignore_index=True), _time.perf_counter() - start
 
