@@ -220,8 +220,7 @@ class Browser:
         self.browser.close()
         self._pw.stop()
 
-    def pdf(self, url: str, *, html_class: str = "", footer: str | None = None,
-            header: str | None = None) -> bytes:
+    def pdf(self, url: str, *, html_class: str = "", footer: str | None = None) -> bytes:
         page = self.context.new_page()
         try:
             page.goto(url, wait_until="load", timeout=120_000)
@@ -231,9 +230,9 @@ class Browser:
                               html_class)
             options = dict(format=PAPER, print_background=True, margin=MARGIN,
                            prefer_css_page_size=False)
-            if footer is not None or header is not None:
-                options.update(display_header_footer=True, header_template=header or "<span></span>",
-                               footer_template=footer or "<span></span>")
+            if footer is not None:
+                options.update(display_header_footer=True, header_template="<span></span>",
+                               footer_template=footer)
             return page.pdf(**options)
         finally:
             page.close()
@@ -286,17 +285,21 @@ ol.toc li.l2 {{ padding-left: 8mm; }}
 </body></html>"""
 
 
-def _footer_layer(n_pages: int, title: str) -> tuple[str, str]:
-    """``n_pages`` blank pages, and the footer template Chromium prints on each of them."""
+def _footer(title: str, margin: str = "0 16mm") -> str:
+    """Chromium's footer template: the title and "Page n of N"."""
+    return ("<div style='font-family: DejaVu Sans, sans-serif; font-size: 8pt; width: 100%; "
+            f"margin: {margin}; display: flex; justify-content: space-between; color: #333;'>"
+            f"<span>{html.escape(title)}</span>"
+            "<span>Page <span class='pageNumber'></span> of <span class='totalPages'></span></span>"
+            "</div>")
+
+
+def _footer_layer(n_pages: int) -> str:
+    """``n_pages`` blank pages, for Chromium to print the footer on."""
     pages = "".join("<div class='p'></div>" for _ in range(n_pages))
     return ("<!DOCTYPE html><html><head><style>@page { margin: 0 } body { margin: 0 }"
             ".p { height: 296mm; break-after: page; }</style></head><body>"
-            f"{pages}</body></html>"), (
-        "<div style='font-family: DejaVu Sans, sans-serif; font-size: 8pt; width: 100%; "
-        "margin: 0 16mm 6mm; display: flex; justify-content: space-between; color: #333;'>"
-        f"<span>{html.escape(title)}</span>"
-        "<span>Page <span class='pageNumber'></span> of <span class='totalPages'></span></span>"
-        "</div>")
+            f"{pages}</body></html>")
 
 
 def print_html(document: str, out: Path, *, base: Path | None = None, footer_title: str = "",
@@ -311,12 +314,7 @@ def print_html(document: str, out: Path, *, base: Path | None = None, footer_tit
     folder = Path(base) if base is not None else out.parent
     tmp = folder / f".ctcbook-print-{os.getpid()}-{out.stem}.html"
     tmp.write_text(document, encoding="utf-8")
-    footer = (
-        "<div style='font-family: DejaVu Sans, sans-serif; font-size: 8pt; width: 100%; "
-        "margin: 0 16mm; display: flex; justify-content: space-between; color: #333;'>"
-        f"<span>{html.escape(footer_title)}</span>"
-        "<span>Page <span class='pageNumber'></span> of <span class='totalPages'></span></span>"
-        "</div>")
+    footer = _footer(footer_title)
     try:
         if browser is None:
             with Browser() as own:
@@ -365,9 +363,8 @@ def print_book(html_dir: Path, out: Path, *, solutions: bool = False,
             if _count(front) != n_front:
                 raise PrintError("the table of contents changed length; please report it")
             total = n - 1
-            layer_doc, footer = _footer_layer(total, title)
-            tmp.write_text(layer_doc, encoding="utf-8")
-            layer = browser.pdf(tmp.as_uri(), footer=footer)
+            tmp.write_text(_footer_layer(total), encoding="utf-8")
+            layer = browser.pdf(tmp.as_uri(), footer=_footer(title, "0 16mm 6mm"))
         finally:
             tmp.unlink(missing_ok=True)
         if browser.blocked:
