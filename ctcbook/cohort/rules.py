@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ctcbook.cohort.format import timepoint_order
-from ctcbook.cohort.paper import CTC_THRESHOLD, TIMEPOINTS
+from ctcbook.cohort.format import TIMEPOINTS, timepoint_order
+from ctcbook.cohort.paper import CTC_THRESHOLD
 
 __all__ = [
     "HER2Rule",
