@@ -49,15 +49,9 @@ def show_progress(progress: bool | None = None) -> bool:
         return bool(progress)
     if os.environ.get("CTCBOOK_QUIET", "") == "1":
         return False
-    shell = None
-    if "IPython" in sys.modules:
-        try:
-            from IPython import get_ipython
-
-            shell = get_ipython()
-        except ImportError:  # pragma: no cover
-            shell = None
-    if shell is not None and type(shell).__name__ == "ZMQInteractiveShell":
+    ipython = sys.modules.get("IPython")  # imported only where a shell runs
+    shell = getattr(ipython, "get_ipython", lambda: None)()
+    if type(shell).__name__ == "ZMQInteractiveShell":
         return "JPY_SESSION_NAME" in os.environ
     return bool(getattr(sys.stderr, "isatty", lambda: False)())
 
