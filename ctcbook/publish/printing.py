@@ -139,14 +139,11 @@ def book_pages(html_dir: Path) -> list[BookPage]:
         raise PrintError(f"{index} has no navigation to read the pages' order from")
     part = ""
     seen = {index}
-    for element in nav.find_all(["p", "a"]):
-        if element.name == "p" and "caption" in (element.get("class") or []):
+    for element in nav.select('p.caption, a.internal[href]:not([href=""])'):
+        if element.name == "p":
             part = _text(element)
             continue
-        href = element.get("href", "")
-        if element.name != "a" or "internal" not in (element.get("class") or []) or not href:
-            continue
-        target = (index.parent / href.split("#")[0]).resolve()
+        target = (index.parent / element["href"].split("#")[0]).resolve()
         if target in seen or not target.is_file():
             continue
         seen.add(target)
@@ -179,7 +176,7 @@ def select_pages(pages: list[BookPage], html_dir: Path,
 
 
 def _redirect_target(soup) -> str | None:
-    meta = soup.find("meta", attrs={"http-equiv": lambda v: v and v.lower() == "refresh"})
+    meta = soup.select_one('meta[http-equiv="refresh" i]')
     if meta is None:
         return None
     content = meta.get("content", "")
@@ -426,15 +423,8 @@ def exercises_html(html_dir: Path, *, title: str, heading: str = "", note: str =
     if head is None:
         raise PrintError(f"{html_dir} has no pages")
     # keep the book's stylesheets and MathJax, rebased from the page's folder to html_dir/_print
-    keep = []
-    for tag in head.find_all(["link", "script", "meta"]):
-        if tag.name == "meta" and tag.get("charset"):
-            keep.append(str(tag))
-        elif tag.name == "link" and "stylesheet" in (tag.get("rel") or []):
-            keep.append(str(tag))
-        elif tag.name == "script" and ("mathjax" in (tag.get("src") or "").lower()
-                                       or "MathJax" in (tag.string or "")):
-            keep.append(str(tag))
+    keep = [str(tag) for tag in head.select('meta[charset], link[rel~="stylesheet"], '
+                                            'script[src*="mathjax" i], script:-soup-contains("MathJax")')]
     style = """<style>
 .ctcbook-handout-item { break-inside: avoid; page-break-inside: avoid; margin-bottom: 4mm; }
 .ctcbook-answer { height: 28mm; border: 1px solid #999; border-top: none; margin-top: -2mm; }
