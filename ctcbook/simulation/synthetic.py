@@ -435,8 +435,6 @@ def simulate_cohort(n: int = 52, seed: int = 0, params: ModelParams | dict | Non
                   metadata=meta)
 
 
-
-
 if __name__ == "__main__":
     # the command line (documented as this module's) lives with the calibration it replays
     from ctcbook.simulation.calibration import main
