@@ -128,7 +128,7 @@ def _multi(table, endpoint):
 
 
 def _hr_per_line(cohort, table):
-    from ctcbook.report.tables import format_hr
+    from ctcbook.cohort.paper import format_hr
 
     row = _multi(table, "pfs").set_index("covariate").loc["prior_therapies"]
     return [("HR per prior line (multivariate PFS), as the exercise quotes it",
@@ -186,7 +186,7 @@ def _holm_hand(cohort, table):
 
 
 def _cindex(cohort, table):
-    from ctcbook.report.tables import format_p
+    from ctcbook.cohort.paper import format_p
     from ctcbook.stats.modelcheck import added_value
     from ctcbook.stats.survival import ModelError
 
