@@ -82,16 +82,10 @@ class _Checker:
         self.problems = problems
         self.notes = notes
         self.patient = (row.cells.get("patient_id") or "").strip() or None
-        self.ok = True
 
-    def add(self, column: str | None, message: str, group: str | None = None,
-            advice: str = "") -> None:
-        self.ok = False
-        self.problems.append(
-            Problem(self.row.file, self.row.line,
-                    None if column is None else self.row.name(column), message, self.patient,
-                    group, advice)
-        )
+    def add(self, column: str, message: str, group: str | None = None, advice: str = "") -> None:
+        self.problems.append(Problem(self.row.file, self.row.line, self.row.name(column), message,
+                                     self.patient, group, advice))
 
     def note(self, column: str, written: str, read: str) -> None:
         """Record that ``written`` was read as ``read`` (reported, never silent)."""
@@ -104,10 +98,7 @@ class _Checker:
         return None if value is None else value.strip()
 
     def required(self, column: str, what: str) -> str | None:
-        value = self.text(column)
-        if value is None:  # the column is missing (reported once for the file)
-            self.ok = False
-            return None
+        value = self.text(column)  # None: the column is missing (reported once for the file)
         if value == "":
             self.add(column, f"is empty; {what}")
             return None
@@ -115,12 +106,9 @@ class _Checker:
 
     def number(self, column: str, *, optional: bool = False, positive: bool = True,
                what: str = "") -> float | None:
-        value = self.text(column)
-        if value is None:  # the column is missing (reported once for the file)
-            self.ok = False
-            return None
-        if value == "":
-            if not optional:
+        value = self.text(column)  # None: the column is missing (reported once for the file)
+        if not value:
+            if value == "" and not optional:
                 self.add(column, f"is empty; a number is required{what and ' (' + what + ')'}")
             return None
         if not _NUMBER.fullmatch(value):
