@@ -21,7 +21,8 @@ from nbclient import NotebookClient
 from ctcbook.__main__ import main
 from ctcbook.cohort.io import load_cohort
 from ctcbook.publish import classkit
-from ctcbook.publish.classkit import EXERCISES, ClassKitError, answer_key, read_roster, student_seed
+from ctcbook.publish.answerkey import EXERCISES, answer_key
+from ctcbook.publish.classkit import ClassKitError, read_roster, student_seed
 from ctcbook.simulation.synthetic import simulate_cohort
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,7 +92,7 @@ def exercise_labels_in_the_book() -> set[str]:
 
 
 def test_every_exercise_of_the_book_is_in_the_key():
-    """A new exercise must be added to ``classkit.EXERCISES`` (see its docstring)."""
+    """A new exercise must be added to ``answerkey.EXERCISES`` (see its docstring)."""
     in_book = exercise_labels_in_the_book()
     in_key = [ex.label for ex in EXERCISES]
     assert len(in_key) == len(set(in_key))
@@ -259,7 +260,7 @@ def test_class_command_writes_cohorts_keys_and_pdfs(tmp_path, capsys):
 
 def test_key_carries_the_exercise_numbers_of_the_built_book(tmp_path):
     """Numbers are read from the built pages (sphinx-exercise's caption) and shown in the key."""
-    from ctcbook.publish.classkit import answer_key_html, exercise_numbers
+    from ctcbook.publish.answerkey import answer_key_html, exercise_numbers
 
     page = tmp_path / "notebooks" / "04.html"
     page.parent.mkdir()

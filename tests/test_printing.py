@@ -17,7 +17,7 @@ from browser import browser_page
 from pypdf import PdfReader
 
 from ctcbook.__main__ import main
-from ctcbook.publish.classkit import EXERCISES
+from ctcbook.publish.answerkey import EXERCISES
 from ctcbook.publish.printing import book_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.book, pytest.mark.xdist_group("book")]

@@ -25,7 +25,7 @@ from ctcbook.cohort.format import (
     sort_problems,
     timepoint_order,
 )
-from ctcbook.cohort.reading import DECIMAL_COMMA, Row, Table, table_from_frame
+from ctcbook.cohort.reading import DECIMAL_COMMA, Row, Table, cell_text, table_from_frame
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -82,16 +82,10 @@ class _Checker:
         self.problems = problems
         self.notes = notes
         self.patient = (row.cells.get("patient_id") or "").strip() or None
-        self.ok = True
 
-    def add(self, column: str | None, message: str, group: str | None = None,
-            advice: str = "") -> None:
-        self.ok = False
-        self.problems.append(
-            Problem(self.row.file, self.row.line,
-                    None if column is None else self.row.name(column), message, self.patient,
-                    group, advice)
-        )
+    def add(self, column: str, message: str, group: str | None = None, advice: str = "") -> None:
+        self.problems.append(Problem(self.row.file, self.row.line, self.row.name(column), message,
+                                     self.patient, group, advice))
 
     def note(self, column: str, written: str, read: str) -> None:
         """Record that ``written`` was read as ``read`` (reported, never silent)."""
@@ -104,10 +98,7 @@ class _Checker:
         return None if value is None else value.strip()
 
     def required(self, column: str, what: str) -> str | None:
-        value = self.text(column)
-        if value is None:  # the column is missing (reported once for the file)
-            self.ok = False
-            return None
+        value = self.text(column)  # None: the column is missing (reported once for the file)
         if value == "":
             self.add(column, f"is empty; {what}")
             return None
@@ -115,12 +106,9 @@ class _Checker:
 
     def number(self, column: str, *, optional: bool = False, positive: bool = True,
                what: str = "") -> float | None:
-        value = self.text(column)
-        if value is None:  # the column is missing (reported once for the file)
-            self.ok = False
-            return None
-        if value == "":
-            if not optional:
+        value = self.text(column)  # None: the column is missing (reported once for the file)
+        if not value:
+            if value == "" and not optional:
                 self.add(column, f"is empty; a number is required{what and ' (' + what + ')'}")
             return None
         if not _NUMBER.fullmatch(value):
@@ -232,7 +220,7 @@ def _check_patients(table: Table, problems: list[Problem], notes: dict | None = 
         os_ = c.number("os_days", what="days from the baseline blood draw")
         os_event = c.binary("os_event", "death", "censored")
         if pfs is not None and os_ is not None and pfs > os_:
-            c.add("pfs_days", f"pfs_days ({_fmt(pfs)}) is more than os_days ({_fmt(os_)}); "
+            c.add("pfs_days", f"pfs_days ({cell_text(pfs)}) is more than os_days ({cell_text(os_)}); "
                               "progression-free survival cannot be longer than overall survival")
         if pid is not None:
             if pid in seen:
@@ -248,10 +236,6 @@ def _check_patients(table: Table, problems: list[Problem], notes: dict | None = 
             **{k: v for k, v in row.cells.items() if k not in PATIENT_COLUMNS},
         })
     return records, os_days
-
-
-def _fmt(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else repr(x)
 
 
 def _check_ctc(table: Table, known: set[str] | None, os_days: dict[str, float],
@@ -283,7 +267,7 @@ def _check_ctc(table: Table, known: set[str] | None, os_days: dict[str, float],
         day_ok = day is not None
         if order is not None and day is not None:
             if order == 0 and day != 0:
-                c.add("day", f"baseline draw on day {_fmt(day)}; the baseline draw is day 0")
+                c.add("day", f"baseline draw on day {cell_text(day)}; the baseline draw is day 0")
                 day_ok = False
             elif order > 0 and day == 0:
                 c.add("day", f"{tp} draw on day 0; only the baseline draw is on day 0")
@@ -292,7 +276,7 @@ def _check_ctc(table: Table, known: set[str] | None, os_days: dict[str, float],
             if known is not None and pid not in known:
                 c.add("patient_id", f"patient {quote(pid)} is not in patients.csv")
             elif pid in os_days and day_ok and day > os_days[pid]:
-                c.add("day", f"draw on day {_fmt(day)} is after os_days ({_fmt(os_days[pid])}), "
+                c.add("day", f"draw on day {cell_text(day)} is after os_days ({cell_text(os_days[pid])}), "
                              "the patient's death or last contact")
             if tp is not None:
                 key = (pid, tp)
@@ -312,7 +296,7 @@ def _check_ctc(table: Table, known: set[str] | None, os_days: dict[str, float],
         draws.sort(key=lambda d: d[0])
         for (_, tp0, day0, _), (_, tp1, day1, c1) in zip(draws, draws[1:], strict=False):
             if day1 <= day0:
-                c1.add("day", f"{tp1} on day {_fmt(day1)} is not after {tp0} on day {_fmt(day0)}; "
+                c1.add("day", f"{tp1} on day {cell_text(day1)} is not after {tp0} on day {cell_text(day0)}; "
                               "draws must be in time order")
     return records
 

@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import groupby
 from pathlib import Path
 
 import pandas as pd
@@ -162,14 +163,10 @@ SUMMARY_MIN = 3
 
 
 def _ranges(rows: list[int]) -> str:
-    """Row numbers as ranges: [2, 3, 4, 7] -> "2-4, 7"."""
-    parts: list[str] = []
-    for r in sorted(set(rows)):
-        if parts and r == parts[-1][1] + 1:
-            parts[-1][1] = r
-        else:
-            parts.append([r, r])
-    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in parts)
+    """Row numbers as ranges: [2, 3, 4, 7] -> "2-4, 7" (a run has a constant row - position)."""
+    runs = [[r for _, r in run] for _, run in
+            groupby(enumerate(sorted(set(rows))), key=lambda ir: ir[1] - ir[0])]
+    return ", ".join(str(a[0]) if len(a) == 1 else f"{a[0]}-{a[-1]}" for a in runs)
 
 
 def summarise_problems(problems: list[Problem], min_count: int = SUMMARY_MIN) -> list[Problem]:

@@ -25,8 +25,6 @@ import yaml
 CTC_THRESHOLD = 5
 #: The timepoint of the paper's headline comparison (6 vs 43 patients).
 TIMEPOINT = "first_follow_up"
-#: Timepoints in the cohort format, in order.
-TIMEPOINTS = ("baseline", "first_follow_up")
 #: Endpoints: name -> (duration column, event column, label).
 ENDPOINTS = {
     "pfs": ("pfs_days", "pfs_event", "Progression-free survival"),

@@ -166,6 +166,37 @@ def _guess_separator(header_line: str, expected: tuple[str, ...]) -> str | None:
     return None
 
 
+def _check_header(file: str, columns: list[str], expected: tuple[str, ...],
+                  problems: list[Problem]) -> bool:
+    """Add a problem for each blank, repeated or missing column name; True when a name is
+    blank or repeated (the rows cannot be read by name)."""
+    present = set(columns)
+    bad_header = False
+    seen: dict[str, int] = {}
+    for i, name in enumerate(columns, start=1):
+        if not name.strip():
+            problems.append(Problem(file, 1, None, f"column {i} of the header has no name; name it or delete the column"))
+            bad_header = True
+        elif name in seen:
+            problems.append(Problem(file, 1, name, f"appears twice in the header (columns {seen[name]} and {i})"))
+            bad_header = True
+        else:
+            seen[name] = i
+    missing = [c for c in expected if c not in present]
+    loose = {c.strip().lower(): c for c in columns}
+    for c in missing:
+        near = loose.get(c)
+        if near is not None:
+            problems.append(Problem(file, 1, c, f"column is missing; the header has {quote(near)}: rename it to {quote(c)} (names are case-sensitive)"))
+        else:
+            problems.append(Problem(file, 1, c, "column is missing"))
+    other = CTC_COLUMNS if expected == PATIENT_COLUMNS else PATIENT_COLUMNS
+    if len(missing) >= 2 and all(c in present for c in other):
+        other_file = CTC_FILE if other == CTC_COLUMNS else PATIENTS_FILE
+        problems.append(Problem(file, None, None, f"this looks like {other_file} (the two files swapped?)"))
+    return bad_header
+
+
 def read_table(folder: Path, file: str, expected: tuple[str, ...], problems: list[Problem],
                 notes: dict | None = None) -> Table | None:
     """Read one CSV file of ``folder`` as text rows, adding a problem for each thing wrong
@@ -239,29 +270,7 @@ def read_table(folder: Path, file: str, expected: tuple[str, ...], problems: lis
                         f"this file seems to use {sep} as separator; save it as comma-separated (CSV)")
             )
             return None
-    bad_header = False
-    seen: dict[str, int] = {}
-    for i, name in enumerate(columns, start=1):
-        if not name.strip():
-            problems.append(Problem(file, 1, None, f"column {i} of the header has no name; name it or delete the column"))
-            bad_header = True
-        elif name in seen:
-            problems.append(Problem(file, 1, name, f"appears twice in the header (columns {seen[name]} and {i})"))
-            bad_header = True
-        else:
-            seen[name] = i
-    missing = [c for c in expected if c not in present]
-    loose = {c.strip().lower(): c for c in columns}
-    for c in missing:
-        near = loose.get(c)
-        if near is not None:
-            problems.append(Problem(file, 1, c, f"column is missing; the header has {quote(near)}: rename it to {quote(c)} (names are case-sensitive)"))
-        else:
-            problems.append(Problem(file, 1, c, "column is missing"))
-    other = CTC_COLUMNS if expected == PATIENT_COLUMNS else PATIENT_COLUMNS
-    if len(missing) >= 2 and all(c in present for c in other):
-        other_file = CTC_FILE if other == CTC_COLUMNS else PATIENTS_FILE
-        problems.append(Problem(file, None, None, f"this looks like {other_file} (the two files swapped?)"))
+    bad_header = _check_header(file, columns, expected, problems)
     rows: list[Row] = []
     ragged_ids: set[str] = set()
     width = len(columns)
@@ -313,16 +322,8 @@ def table_from_frame(
     """Turn a DataFrame into a table of text rows (row numbers as if written to CSV), so an
     in-memory table is checked exactly like a file (:func:`ctcbook.cohort.checks.check_tables`)."""
     columns = [str(c) for c in frame.columns]
-    seen: set[str] = set()
-    for c in columns:
-        if c in seen:
-            problems.append(Problem(file, 1, c, "appears twice in the columns"))
-        seen.add(c)
-    for c in expected:
-        if c not in seen:
-            problems.append(Problem(file, 1, c, "column is missing"))
     rows = []
-    if len(seen) == len(columns):
+    if not _check_header(file, columns, expected, problems):
         for i, values in enumerate(frame.itertuples(index=False, name=None)):
             cells = {c: cell_text(v) for c, v in zip(columns, values, strict=True)}
             rows.append(Row(i + 2, cells, file))

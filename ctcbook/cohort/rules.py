@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ctcbook.cohort.format import timepoint_order
-from ctcbook.cohort.paper import CTC_THRESHOLD, TIMEPOINTS
+from ctcbook.cohort.format import TIMEPOINTS, timepoint_order
+from ctcbook.cohort.paper import CTC_THRESHOLD
 
 __all__ = [
     "HER2Rule",
@@ -31,11 +31,6 @@ __all__ = [
     "patient_table",
     "ctc_change_labels",
 ]
-
-
-def _fmt_number(x: float) -> str:
-    """Format a percentage without a trailing ``.0`` (30.0 -> "30", 12.5 -> "12.5")."""
-    return f"{x:g}"
 
 
 @dataclass(frozen=True)
@@ -87,7 +82,7 @@ class HER2Rule:
             if self.min_ctc > self.min_her2_ctc:
                 text += f" (≥ {self.min_ctc} CTCs)"
             return text
-        text = f"≥ {_fmt_number(100 * float(self.min_fraction))}% of CTCs HER2+"
+        text = f"≥ {100 * float(self.min_fraction):g}% of CTCs HER2+"
         extras = []
         if self.min_ctc > 1:
             extras.append(f"≥ {self.min_ctc} CTCs")
@@ -156,10 +151,6 @@ HER2_RULES: dict[str, HER2Rule] = {
 }
 
 
-def _as_float_array(x: Any) -> np.ndarray:
-    return np.asarray(x, dtype=float)
-
-
 def _wrap(result: np.ndarray, like: Any) -> Any:
     """Return ``result`` shaped like the input: Series keep their index, scalars stay scalar."""
     if isinstance(like, pd.Series):
@@ -185,7 +176,7 @@ def ctc_positive(ctc_count: Any, threshold: int = CTC_THRESHOLD) -> Any:
         1.0 when positive, 0.0 when negative, NaN where ``ctc_count`` is NaN; a Series
         input gives a Series with the same index.
     """
-    c = _as_float_array(ctc_count)
+    c = np.asarray(ctc_count, dtype=float)
     out = np.where(np.isnan(c), np.nan, (c >= threshold).astype(float))
     return _wrap(out, ctc_count)
 
@@ -209,8 +200,8 @@ def her2_positive_ctc(ctc_count: Any, her2_positive_ctc: Any, rule: HER2Rule | s
         HER2-positive (its HER2+ fraction counts as 0).
     """
     rule = HER2Rule.parse(rule)
-    c = _as_float_array(ctc_count)
-    h = _as_float_array(her2_positive_ctc)
+    c = np.asarray(ctc_count, dtype=float)
+    h = np.asarray(her2_positive_ctc, dtype=float)
     c, h = np.broadcast_arrays(c, h)
     missing = np.isnan(c) | np.isnan(h)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 __all__ = ["EXERCISES", "KEY_CSS", "KeyEntry", "KeyExercise", "answer_key", "answer_key_html",
-           "exercise_numbers", "key_frame"]
+           "exercise_numbers"]
 
 
 @dataclass(frozen=True)
@@ -110,16 +109,11 @@ def _logrank_hand(cohort, table):
     return [("O_A, E_A", "3, 1.90"), ("chi-square", f"{r.statistic:.3f}")]
 
 
-def _her2_pfs(table):
-    from ctcbook.stats.compare import compare_survival
-
-    return compare_survival(table, "her2_pos_first_follow_up", "pfs")
-
-
 def _six_patients(cohort, table):
     from ctcbook.report.tables import p_text
+    from ctcbook.stats.compare import compare_survival
 
-    r = _her2_pfs(table)
+    r = compare_survival(table, "her2_pos_first_follow_up", "pfs")
     row = r.groups.iloc[1]
     return [("HER2+ CTCs at first follow-up: patients", str(int(row["n"]))),
             ("HER2+ group: progressions or deaths (PFS events)", str(int(row["events"]))),
@@ -134,7 +128,7 @@ def _multi(table, endpoint):
 
 
 def _hr_per_line(cohort, table):
-    from ctcbook.report.tables import format_hr
+    from ctcbook.cohort.paper import format_hr
 
     row = _multi(table, "pfs").set_index("covariate").loc["prior_therapies"]
     return [("HR per prior line (multivariate PFS), as the exercise quotes it",
@@ -192,7 +186,7 @@ def _holm_hand(cohort, table):
 
 
 def _cindex(cohort, table):
-    from ctcbook.report.tables import format_p
+    from ctcbook.cohort.paper import format_p
     from ctcbook.stats.modelcheck import added_value
     from ctcbook.stats.survival import ModelError
 
@@ -365,9 +359,3 @@ def answer_key_html(student_id: str, seed: int, cohort, entries: list[KeyEntry],
         parts.append("</section>")
     parts.append("</body></html>")
     return "".join(parts)
-
-
-def key_frame(entries: list[KeyEntry]) -> pd.DataFrame:
-    """The key as a tidy table: one row per (exercise, quantity)."""
-    return pd.DataFrame([{"label": en.exercise.label, "quantity": q, "value": v}
-                         for en in entries for q, v in en.numbers])

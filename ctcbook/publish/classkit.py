@@ -31,27 +31,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ctcbook.publish.answerkey import (
-    EXERCISES,
-    KEY_CSS,
-    KeyExercise,
-    answer_key,
-    answer_key_html,
-    exercise_numbers,
-)
+from ctcbook.publish.answerkey import KEY_CSS, answer_key, answer_key_html, exercise_numbers
 
-__all__ = [
-    "ClassKit",
-    "ClassKitError",
-    "EXERCISES",
-    "KeyExercise",
-    "answer_key",
-    "answer_key_html",
-    "exercise_numbers",
-    "make_class_kit",
-    "read_roster",
-    "student_seed",
-]
+__all__ = ["ClassKit", "ClassKitError", "make_class_kit", "read_roster", "student_seed"]
 
 N_PATIENTS = 52
 ROSTER_COLUMN = "student_id"

@@ -139,14 +139,11 @@ def book_pages(html_dir: Path) -> list[BookPage]:
         raise PrintError(f"{index} has no navigation to read the pages' order from")
     part = ""
     seen = {index}
-    for element in nav.find_all(["p", "a"]):
-        if element.name == "p" and "caption" in (element.get("class") or []):
+    for element in nav.select('p.caption, a.internal[href]:not([href=""])'):
+        if element.name == "p":
             part = _text(element)
             continue
-        href = element.get("href", "")
-        if element.name != "a" or "internal" not in (element.get("class") or []) or not href:
-            continue
-        target = (index.parent / href.split("#")[0]).resolve()
+        target = (index.parent / element["href"].split("#")[0]).resolve()
         if target in seen or not target.is_file():
             continue
         seen.add(target)
@@ -179,7 +176,7 @@ def select_pages(pages: list[BookPage], html_dir: Path,
 
 
 def _redirect_target(soup) -> str | None:
-    meta = soup.find("meta", attrs={"http-equiv": lambda v: v and v.lower() == "refresh"})
+    meta = soup.select_one('meta[http-equiv="refresh" i]')
     if meta is None:
         return None
     content = meta.get("content", "")
@@ -220,8 +217,7 @@ class Browser:
         self.browser.close()
         self._pw.stop()
 
-    def pdf(self, url: str, *, html_class: str = "", footer: str | None = None,
-            header: str | None = None) -> bytes:
+    def pdf(self, url: str, *, html_class: str = "", footer: str | None = None) -> bytes:
         page = self.context.new_page()
         try:
             page.goto(url, wait_until="load", timeout=120_000)
@@ -231,9 +227,9 @@ class Browser:
                               html_class)
             options = dict(format=PAPER, print_background=True, margin=MARGIN,
                            prefer_css_page_size=False)
-            if footer is not None or header is not None:
-                options.update(display_header_footer=True, header_template=header or "<span></span>",
-                               footer_template=footer or "<span></span>")
+            if footer is not None:
+                options.update(display_header_footer=True, header_template="<span></span>",
+                               footer_template=footer)
             return page.pdf(**options)
         finally:
             page.close()
@@ -286,17 +282,21 @@ ol.toc li.l2 {{ padding-left: 8mm; }}
 </body></html>"""
 
 
-def _footer_layer(n_pages: int, title: str) -> tuple[str, str]:
-    """``n_pages`` blank pages, and the footer template Chromium prints on each of them."""
+def _footer(title: str, margin: str = "0 16mm") -> str:
+    """Chromium's footer template: the title and "Page n of N"."""
+    return ("<div style='font-family: DejaVu Sans, sans-serif; font-size: 8pt; width: 100%; "
+            f"margin: {margin}; display: flex; justify-content: space-between; color: #333;'>"
+            f"<span>{html.escape(title)}</span>"
+            "<span>Page <span class='pageNumber'></span> of <span class='totalPages'></span></span>"
+            "</div>")
+
+
+def _footer_layer(n_pages: int) -> str:
+    """``n_pages`` blank pages, for Chromium to print the footer on."""
     pages = "".join("<div class='p'></div>" for _ in range(n_pages))
     return ("<!DOCTYPE html><html><head><style>@page { margin: 0 } body { margin: 0 }"
             ".p { height: 296mm; break-after: page; }</style></head><body>"
-            f"{pages}</body></html>"), (
-        "<div style='font-family: DejaVu Sans, sans-serif; font-size: 8pt; width: 100%; "
-        "margin: 0 16mm 6mm; display: flex; justify-content: space-between; color: #333;'>"
-        f"<span>{html.escape(title)}</span>"
-        "<span>Page <span class='pageNumber'></span> of <span class='totalPages'></span></span>"
-        "</div>")
+            f"{pages}</body></html>")
 
 
 def print_html(document: str, out: Path, *, base: Path | None = None, footer_title: str = "",
@@ -311,12 +311,7 @@ def print_html(document: str, out: Path, *, base: Path | None = None, footer_tit
     folder = Path(base) if base is not None else out.parent
     tmp = folder / f".ctcbook-print-{os.getpid()}-{out.stem}.html"
     tmp.write_text(document, encoding="utf-8")
-    footer = (
-        "<div style='font-family: DejaVu Sans, sans-serif; font-size: 8pt; width: 100%; "
-        "margin: 0 16mm; display: flex; justify-content: space-between; color: #333;'>"
-        f"<span>{html.escape(footer_title)}</span>"
-        "<span>Page <span class='pageNumber'></span> of <span class='totalPages'></span></span>"
-        "</div>")
+    footer = _footer(footer_title)
     try:
         if browser is None:
             with Browser() as own:
@@ -365,9 +360,8 @@ def print_book(html_dir: Path, out: Path, *, solutions: bool = False,
             if _count(front) != n_front:
                 raise PrintError("the table of contents changed length; please report it")
             total = n - 1
-            layer_doc, footer = _footer_layer(total, title)
-            tmp.write_text(layer_doc, encoding="utf-8")
-            layer = browser.pdf(tmp.as_uri(), footer=footer)
+            tmp.write_text(_footer_layer(total), encoding="utf-8")
+            layer = browser.pdf(tmp.as_uri(), footer=_footer(title, "0 16mm 6mm"))
         finally:
             tmp.unlink(missing_ok=True)
         if browser.blocked:
@@ -429,15 +423,8 @@ def exercises_html(html_dir: Path, *, title: str, heading: str = "", note: str =
     if head is None:
         raise PrintError(f"{html_dir} has no pages")
     # keep the book's stylesheets and MathJax, rebased from the page's folder to html_dir/_print
-    keep = []
-    for tag in head.find_all(["link", "script", "meta"]):
-        if tag.name == "meta" and tag.get("charset"):
-            keep.append(str(tag))
-        elif tag.name == "link" and "stylesheet" in (tag.get("rel") or []):
-            keep.append(str(tag))
-        elif tag.name == "script" and ("mathjax" in (tag.get("src") or "").lower()
-                                       or "MathJax" in (tag.string or "")):
-            keep.append(str(tag))
+    keep = [str(tag) for tag in head.select('meta[charset], link[rel~="stylesheet"], '
+                                            'script[src*="mathjax" i], script:-soup-contains("MathJax")')]
     style = """<style>
 .ctcbook-handout-item { break-inside: avoid; page-break-inside: avoid; margin-bottom: 4mm; }
 .ctcbook-answer { height: 28mm; border: 1px solid #999; border-top: none; margin-top: -2mm; }

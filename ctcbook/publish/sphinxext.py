@@ -110,19 +110,12 @@ def hide_solutions() -> bool:
     return os.environ.get("CTCBOOK_HIDE_SOLUTIONS", "").strip().lower() in {"1", "true", "yes"}
 
 
-def remove_solutions(doctree) -> int:
-    """Remove every sphinx-exercise solution from ``doctree``; return how many were removed."""
-    from sphinx_exercise.nodes import solution_node
-
-    found = list(doctree.findall(solution_node))
-    for node in found:
-        node.parent.remove(node)
-    return len(found)
-
-
 def _remove_solutions(app: Sphinx, doctree) -> None:
     if hide_solutions():
-        remove_solutions(doctree)
+        from sphinx_exercise.nodes import solution_node
+
+        for node in list(doctree.findall(solution_node)):
+            node.parent.remove(node)
 
 
 def _cache_dir(app: Sphinx) -> Path:

@@ -8,11 +8,8 @@ every hazard ratio is > 1, the two effects the abstract does not report stay
 non-significant, and the time map (``rescale_times``) stretches times by at most 15%.
 The kept re-draws are recorded in ``shipped_calibration.yaml`` (``SHIPPED_SPEC``), so
 rebuilding replays them without searching (``shipped_cohort``). The model conditioned
-on the published counts and the time map are in :mod:`ctcbook.simulation.conditioned`.
-
-Regenerate the shipped files (seconds, byte-identical): ``python -m
-ctcbook.simulation.synthetic --out data``. Re-run the search (about 30 s of CPU):
-``python -m ctcbook.simulation.synthetic --calibrate`` (add ``--record`` to write its outcome).
+on the published counts and the time map are in :mod:`ctcbook.simulation.conditioned`;
+the command line is documented in :mod:`ctcbook.simulation.synthetic`.
 """
 
 from __future__ import annotations
@@ -40,10 +37,9 @@ from ctcbook.simulation.synthetic import (
     _outcomes,
     _params,
     _stream,
-    simulate_cohort,
 )
 from ctcbook.stats._engine import logrank_rows
-from ctcbook.stats._engine.cox import cox_wald_frozen
+from ctcbook.stats._engine.cox import cox_wald_frozen as _cox_wald
 
 __all__ = [
     "SHIPPED_SPEC",
@@ -63,10 +59,6 @@ def _logrank_p(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> float:
     """Two-group log-rank p-value (the engine's; 1 when it is undefined)."""
     stat = float(logrank_rows(time, event == 1, group == 1)["statistic"][0])
     return math.erfc(math.sqrt(stat / 2.0)) if np.isfinite(stat) else 1.0
-
-
-#: Efron Cox coefficients and Wald p-values of the search (the engine's frozen arithmetic)
-_cox_wald = cox_wald_frozen
 
 
 # --------------------------------------------------------------------------------------
@@ -345,11 +337,11 @@ def _sha256sums(folder) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: regenerate the shipped cohort, re-run the search, or simulate.
+    """Command line: regenerate the shipped cohort, or re-run the search.
 
     ``python -m ctcbook.simulation.synthetic --out data`` rebuilds ``data/`` (patients.csv,
     ctc.csv, cohort.yaml, SHA256SUMS) byte for byte; ``--calibrate`` re-runs the
-    search and prints the spec; ``--n N --seed S --out DIR`` writes a free simulation.
+    search and prints the spec (a free simulation is ``python -m ctcbook simulate``).
     """
     from pathlib import Path
 
@@ -359,9 +351,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="re-run the calibration search for --seed (default: the shipped seed)")
     ap.add_argument("--record", action="store_true",
                     help=f"with --calibrate: write the outcome to ctcbook/simulation/{CALIBRATION_FILE}")
-    ap.add_argument("--n", type=int, help="simulate n patients (free model) instead")
     ap.add_argument("--seed", type=int, default=None,
-                    help="seed for --n (default 0) or --calibrate (default: the shipped seed)")
+                    help="seed for --calibrate (default: the shipped seed)")
     args = ap.parse_args(argv)
     if args.calibrate:
         seed = SHIPPED_SPEC["seed"] if args.seed is None else args.seed
@@ -378,11 +369,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.out is None:
         ap.error("--out is required")
-    if args.n is not None:
-        cohort = simulate_cohort(args.n, 0 if args.seed is None else args.seed)
-        write_cohort(cohort, args.out)
-        print(f"wrote {cohort.n} simulated patients to {args.out}")
-        return 0
     cohort = shipped_cohort()
     write_cohort(cohort, args.out)
     (Path(args.out) / "SHA256SUMS").write_text(_sha256sums(args.out), encoding="utf-8")

@@ -37,13 +37,11 @@ def simulate_marker_schedule(
     p_positive: float = 0.15,
     median_days: float = 540.0,
     log_hr: float = 0.0,
-    first_follow_up: tuple[int, int] = (21, 28),
-    every_days: float = RESTAGING_EVERY_DAYS,
 ) -> dict[str, np.ndarray]:
     """Simulate ``size`` studies of ``n`` patients with a marker measured at scheduled draws.
 
-    Draws are at day 0, at a first follow-up day (uniform on ``first_follow_up``) and
-    every ``every_days`` after it, as long as the patient is alive and followed. Each
+    Draws are at day 0, at a first follow-up day (uniform on days 21-28) and every
+    ``RESTAGING_EVERY_DAYS`` (91) after it, as long as the patient is alive and followed. Each
     draw is positive with probability ``p_positive``, independently of everything else.
     After the first positive draw the hazard of death is multiplied by ``exp(log_hr)``
     (``log_hr = 0``: the marker has no effect at all).
@@ -59,10 +57,6 @@ def simulate_marker_schedule(
         Median survival (exponential) while the marker is negative.
     log_hr : float
         Log hazard ratio after the first positive draw.
-    first_follow_up : (int, int)
-        Range of the first follow-up day.
-    every_days : float
-        Interval between later draws.
 
     Returns
     -------
@@ -73,11 +67,10 @@ def simulate_marker_schedule(
     """
     shape = (size, n)
     lam = math.log(2.0) / median_days
-    d1 = rng.integers(first_follow_up[0], first_follow_up[1] + 1, shape).astype(float)
+    d1 = rng.integers(21, 29, shape).astype(float)
     censor = rng.uniform(380.0, 1280.0, shape)
-    n_draws = int(np.ceil(1280.0 / every_days)) + 3
-    days = np.concatenate([np.zeros(shape + (1,)), d1[..., None],
-                           d1[..., None] + every_days * np.arange(1, n_draws)], axis=-1)
+    later = RESTAGING_EVERY_DAYS * np.arange(1, int(np.ceil(1280.0 / RESTAGING_EVERY_DAYS)) + 3)
+    days = np.concatenate([np.zeros(shape + (1,)), d1[..., None], d1[..., None] + later], axis=-1)
     pos = rng.random(days.shape) < p_positive
     first_pos = np.where(pos, days, np.inf).min(axis=-1)
     # death: exponential with rate lam until first_pos, lam * exp(log_hr) after it

@@ -49,15 +49,9 @@ def show_progress(progress: bool | None = None) -> bool:
         return bool(progress)
     if os.environ.get("CTCBOOK_QUIET", "") == "1":
         return False
-    shell = None
-    if "IPython" in sys.modules:
-        try:
-            from IPython import get_ipython
-
-            shell = get_ipython()
-        except ImportError:  # pragma: no cover
-            shell = None
-    if shell is not None and type(shell).__name__ == "ZMQInteractiveShell":
+    ipython = sys.modules.get("IPython")  # imported only where a shell runs
+    shell = getattr(ipython, "get_ipython", lambda: None)()
+    if type(shell).__name__ == "ZMQInteractiveShell":
         return "JPY_SESSION_NAME" in os.environ
     return bool(getattr(sys.stderr, "isatty", lambda: False)())
 
@@ -105,6 +99,7 @@ def run_batches(
         and the elapsed wall-clock time in seconds.
     """
     from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
 
     n_sim = int(n_sim)
     if n_sim < 1:
@@ -116,11 +111,8 @@ def run_batches(
     start = _time.perf_counter()
     tasks = (delayed(_one_batch)(draw, s, k) for s, k in zip(seqs, sizes, strict=True))
     parallel = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator")
-    results = parallel(tasks)
-    if show_progress(progress):
-        from tqdm.auto import tqdm
-
-        results = tqdm(results, total=len(sizes), desc=desc, unit="batch")
+    results = tqdm(parallel(tasks), total=len(sizes), desc=desc, unit="batch",
+                   disable=not show_progress(progress))
     frames = [pd.DataFrame(r) for r in results]
     return pd.concat(frames, ignore_index=True), _time.perf_counter() - start
 

@@ -284,37 +284,29 @@ def simulate_power(
        model. Biometrics 1983;39:499-503.
     """
     from functools import partial
+    from itertools import product
+
+    from tqdm.auto import tqdm
 
     ns = np.atleast_1d(np.asarray(n, dtype=int))
     hrs = np.atleast_1d(np.asarray(hr, dtype=float))
     rows, frames = [], []
     seconds = 0.0
-    show = show_progress(progress)
-    bar = None
-    if show:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=ns.size * hrs.size, desc="power", unit="design")
-    k = 0
-    for h in hrs:
-        for m in ns:
-            draw = partial(_power_batch, n=int(m), hr=float(h), prevalence=float(prevalence),
-                           median_negative_days=median_negative_days, accrual_days=accrual_days,
-                           follow_up_days=follow_up_days, alpha=alpha)
-            seq_seed = int(np.random.SeedSequence([int(seed), k]).generate_state(1)[0])
-            reps, sec = run_batches(draw, n_sim, seq_seed, batch_size=batch_size, n_jobs=n_jobs,
-                                    backend=backend, progress=False)
-            seconds += sec
-            k += 1
-            rate = float(np.mean(reps["p_value"] <= alpha))
-            rows.append({"n": int(m), "hr": float(h), "power": rate,
-                         "mc_se": float(_mc_se(rate, n_sim)),
-                         "mean_events": float(reps["events"].mean()), "n_sim": int(n_sim)})
-            frames.append(reps.assign(n=int(m), hr=float(h)))
-            if bar is not None:
-                bar.update(1)
-    if bar is not None:
-        bar.close()
+    designs = tqdm(list(product(hrs, ns)), desc="power", unit="design",
+                   disable=not show_progress(progress))
+    for k, (h, m) in enumerate(designs):
+        draw = partial(_power_batch, n=int(m), hr=float(h), prevalence=float(prevalence),
+                       median_negative_days=median_negative_days, accrual_days=accrual_days,
+                       follow_up_days=follow_up_days, alpha=alpha)
+        seq_seed = int(np.random.SeedSequence([int(seed), k]).generate_state(1)[0])
+        reps, sec = run_batches(draw, n_sim, seq_seed, batch_size=batch_size, n_jobs=n_jobs,
+                                backend=backend, progress=False)
+        seconds += sec
+        rate = float(np.mean(reps["p_value"] <= alpha))
+        rows.append({"n": int(m), "hr": float(h), "power": rate,
+                     "mc_se": float(_mc_se(rate, n_sim)),
+                     "mean_events": float(reps["events"].mean()), "n_sim": int(n_sim)})
+        frames.append(reps.assign(n=int(m), hr=float(h)))
     settings = {"prevalence": prevalence, "n_sim": int(n_sim), "alpha": alpha,
                 "median_negative_days": median_negative_days, "accrual_days": accrual_days,
                 "follow_up_days": follow_up_days, "seed": int(seed)}

@@ -6,73 +6,35 @@ calibrated so that every number the abstract reports is reproduced as printed
 (counts and follow-up exactly, p-values to the printed three decimals). Nothing in a
 synthetic cohort is evidence about real patients.
 
-The generative model (``ModelParams`` holds every number)
------------------------------------------------------------
-Patients (independent of each other):
+The generative model
+--------------------
+``ModelParams`` holds every number of it; ``data/README.md`` ("Provenance and assumptions",
+the book's Data dictionary page) lists each with its source, and what the model gives
+overall, in one place.
 
-* age ~ Normal(56, 11) years, rounded, clipped to 28..85;
-* primary tumour HER2: negative / positive / unknown with probabilities
-  33/52, 17/52, 2/52 (the paper: 33 of 52 negative; the split of the other 19 is
-  assumed);
-* hormone receptor: unknown with probability 0.04, else positive with probability
-  0.75 (HER2-negative primary), 0.50 (HER2-positive), 0.60 (unknown);
-* prior therapies for metastatic disease: 0..5 with probabilities
-  0.30, 0.25, 0.19, 0.13, 0.08, 0.05;
-* therapy of the new line, by primary HER2 and hormone receptor
-  (``ModelParams.therapy_mix``): HER2-targeted (``anti_her2``) only for HER2-positive
-  primaries; endocrine only for hormone-receptor-positive tumours;
-* visceral metastasis with probability 0.60.
-
-CTCs (CellSearch, per 7.5 mL), a Poisson-lognormal model with a patient effect:
-
-* patient log-intensity ``L ~ Normal(mu, sigma)``; baseline count
-  ``~ Poisson(exp(L + tau * e0))``, first follow-up count
-  ``~ Poisson(exp(L + delta + tau * e1))`` with ``e0, e1 ~ Normal(0, 1)``. This gives
-  many zeros, a long right tail, correlated draws; with ``mu = 1.45``,
-  ``sigma = 2.4``, ``tau = 0.7``, ``delta = -1.35`` about 49% of patients have >= 5 CTCs
-  at baseline and 28-30% at first follow-up (Cristofanilli et al. 2004: 49% and 30%),
-  and about 24% have none at baseline;
-* a patient has a HER2-positive CTC clone with probability 0.38 (HER2-negative
-  primary), 0.55 (HER2-positive), 0.45 (unknown); with a clone, a share
-  ``f ~ Beta(1.5, 3)`` of the CTCs is HER2-positive at baseline and ``f / 2`` at first
-  follow-up (therapy assumed to clear HER2-positive cells preferentially); the
-  HER2-positive count of a draw is ``Binomial(count, share)``. With the >= 1 rule,
-  about 23% of HER2-negative primaries and 33% of the others have HER2+ CTCs at some
-  draw (the paper: 8/33 = 24% and 6/19 = 32%) and about 13% at first follow-up (the
-  paper: 6/49); among patients with CTCs at some draw, the shares are about 29%
-  (HER2-negative primaries; Fehm et al. 2010: 33%, Pestrin et al. 2009: 29%) and 43%
-  (HER2-positive; both studies: 58%; the paper's own 6/19 overall keeps this lower);
-* the first follow-up draw is on day 21..28 (uniform); it is missing when the patient
-  died before it, or at random with probability 0.03 (missed draw).
-
-Survival (days from the baseline draw; model version 2), proportional hazards with
-Weibull baselines and a shared log-normal frailty ``W = exp(0.5 * Normal(0, 1))``. The
-covariates of every hazard are the number of prior therapies, >= 5 CTCs at baseline,
->= 5 CTCs at first follow-up and HER2-positive CTCs (>= 1) at first follow-up (the
-latent first follow-up draw, also when it is missing):
-
-* progression (when it happens): Weibull shape 1.2, median 420 days for the reference
-  patient (no prior therapy, none of the three markers, frailty 1), log-hazard ratios
-  0.25 per prior therapy, 0.20 (baseline CTCs), 0.85 (follow-up CTCs), 1.00 (HER2+
-  CTCs): the count at first follow-up carries more prognosis than the baseline count,
-  as Hayes et al. (2006) report;
-* progression is **found** at the first restaging visit after it happens; visits are
-  every 63 days (9 weeks), each moved by up to +-7 days, so no progression is found
-  before day 56 (a death before the visit is the PFS event);
-* death without progression: Weibull (shape 1.0, median 6000 days), the death
-  log-hazard ratios;
-* survival after progression (from when it happens): Weibull (shape 1.4, median 1000
-  days), log-hazard ratios 0.30 per prior therapy, 0.40 (baseline CTCs), 0.75 (follow-up
-  CTCs), 0.40 (HER2+ CTCs). The shared frailty and covariates make PFS and OS
-  dependent (rank correlation about 0.55 among patients with both events);
-* OS = death; PFS = the earlier of the visit that finds progression and death. A patient
-  alive at the administrative censoring time (uniform accrual over 700 days, analysis
-  580 days after the last enrolment: 580..1280 days) is censored there for OS and at the
-  last restaging visit before it for PFS. PFS <= OS always.
-  Overall (n = 20,000) this gives a median PFS of about 6.4 months, a median OS of about
-  23 months, about 92% PFS events and 60% deaths during follow-up, a median follow-up
-  of about 634 days, and, by >= 5 CTCs at first follow-up, median OS 12 vs 29 months
-  (Cristofanilli et al. 2004: 8.2 vs > 18 months).
+* Patients are independent: age, primary HER2, hormone receptor, prior therapies for
+  metastatic disease, the therapy of the new line (by primary HER2 and hormone receptor:
+  HER2-targeted only for HER2-positive primaries, endocrine only for hormone-receptor-
+  positive tumours) and visceral metastasis come from fixed distributions.
+* CTCs (CellSearch, per 7.5 mL), Poisson-lognormal with a patient effect: patient
+  log-intensity ``L ~ Normal(mu, sigma)``; baseline count ``~ Poisson(exp(L + tau * e0))``,
+  first follow-up count ``~ Poisson(exp(L + delta + tau * e1))`` with
+  ``e0, e1 ~ Normal(0, 1)`` (many zeros, a long right tail, correlated draws). A patient
+  has a HER2-positive CTC clone with a probability that depends on the primary; with one,
+  a share ``f ~ Beta(a, b)`` of the CTCs is HER2-positive at baseline and ``f / 2`` at
+  first follow-up (therapy assumed to clear HER2-positive cells preferentially); the
+  HER2-positive count of a draw is ``Binomial(count, share)``. The first follow-up draw
+  is on day 21..28, missing when the patient died before it or missed at random.
+* Survival (days from the baseline draw; model version 2): proportional hazards with
+  Weibull baselines and a shared log-normal frailty; the covariates of every hazard are
+  the number of prior therapies, >= 5 CTCs at baseline, >= 5 CTCs at first follow-up and
+  HER2-positive CTCs (>= 1) at first follow-up (the latent draw, also when it is missing).
+  Progression is **found** at the first restaging visit after it happens (visits every
+  63 days, each moved by up to +-7 days); death without progression and survival after
+  progression have Weibull hazards of their own. OS = death; PFS = the earlier of the
+  visit that finds progression and death. Censoring is administrative (uniform accrual,
+  then a fixed analysis date): OS at that time, PFS at the last restaging visit before
+  it, so PFS <= OS always.
 
 The shipped cohort (``data/``) is this model conditioned on the published counts
 (:mod:`ctcbook.simulation.conditioned`) and calibrated to the paper's p-values
@@ -471,8 +433,6 @@ def simulate_cohort(n: int = 52, seed: int = 0, params: ModelParams | dict | Non
     }
     return Cohort(patients, ctc, source=f"simulated (seed={int(seed)})", synthetic=True,
                   metadata=meta)
-
-
 
 
 if __name__ == "__main__":
