@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import io
+import textwrap
 import time
 from typing import Any
 
@@ -124,7 +125,7 @@ class LiveFigure:
             self._background = None
             self._background_key = key
         # over an empty plot only; with curves the note is in the HTML under the figure
-        self.message.set_text(_wrap(result.message or "", 70))
+        self.message.set_text(textwrap.fill(result.message or "", 70))
         self.message.set_visible(bool(result.message) and not handles)
 
     def render(self) -> None:
@@ -154,12 +155,6 @@ class LiveFigure:
         out = io.BytesIO()
         image.save(out, format="png", compress_level=1)
         return out.getvalue()
-
-
-def _wrap(text: str, width: int) -> str:
-    import textwrap
-
-    return "\n".join(textwrap.wrap(text, width))
 
 
 def numbers_html(result: Exploration) -> str:
