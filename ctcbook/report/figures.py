@@ -76,14 +76,12 @@ def month_ticks(max_months: float) -> np.ndarray:
 def p_number(p: float) -> str:
     """A p-value tick label as a plain number: ``0.05``, ``0.001``, ``1`` (never ``1e-2``).
 
+    The shortest decimal that reads back as ``p`` (numpy's ``format_float_positional``).
+
     >>> [p_number(v) for v in (1.0, 0.5, 0.05, 0.002, 0.00001)]
     ['1', '0.5', '0.05', '0.002', '0.00001']
     """
-    if p >= 1:
-        return f"{p:g}"
-    digits = int(np.ceil(-np.log10(p) - 1e-9))
-    text = f"{p:.{digits + 1}f}".rstrip("0")
-    return text.rstrip(".")
+    return np.format_float_positional(p, trim="-")
 
 
 def p_value_axis(p_values, *, also: Sequence[float] = (0.05,)) -> dict:
