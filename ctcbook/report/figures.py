@@ -171,7 +171,8 @@ def plot_km(
     -------
     matplotlib.axes.Axes
     """
-    from ctcbook.stats.survival import kaplan_meier
+    from lifelines import KaplanMeierFitter
+
     from ctcbook.stats.survival import risk_table as make_risk_table
 
     time = np.asarray(time, dtype=float)
@@ -197,20 +198,12 @@ def plot_km(
         mask = groups == g
         if not mask.any():
             continue
-        colour = PALETTE[k % len(PALETTE)]
-        table = kaplan_meier(months[mask], event[mask])
-        t = np.concatenate([[0.0], table["time"].to_numpy()])
-        s = np.concatenate([[1.0], table["survival"].to_numpy()])
         label = labels.get(g, str(g)) if group is not None else labels.get(g, "All patients")
-        ax.step(t, s, where="post", color=colour, lw=1.8, label=f"{label} (n={mask.sum():,})")
-        if ci:
-            lo = np.concatenate([[1.0], table["ci_lower"].to_numpy()])
-            hi = np.concatenate([[1.0], table["ci_upper"].to_numpy()])
-            ax.fill_between(t, lo, hi, step="post", color=colour, alpha=0.15, lw=0)
-        censored = table[table["censored"] > 0]
-        ax.plot(
-            censored["time"], censored["survival"], ls="none", marker="|", ms=8, mew=1.4,
-            color=colour,
+        kmf = KaplanMeierFitter(label=f"{label} (n={mask.sum():,})").fit(months[mask], event[mask])
+        kmf.plot_survival_function(
+            ax=ax, ci_show=ci, ci_alpha=0.15, ci_no_lines=True, show_censors=True,
+            censor_styles={"marker": "|", "ms": 8, "mew": 1.4}, color=PALETTE[k % len(PALETTE)],
+            lw=1.8,
         )
     ax.set_xlim(0, max_months)
     ax.set_ylim(0, 1.02)
