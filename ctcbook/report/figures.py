@@ -385,18 +385,14 @@ def plot_rmst(time, event, group, tau: float, labels: dict | None = None, ax=Non
     labels = {0: "group 0", 1: "group 1", **(labels or {})}
     t, e, g = (np.asarray(a, dtype=float) for a in (time, event, group))
     for i, value in enumerate((0, 1)):
-        m = g == value
-        kmf = KaplanMeierFitter().fit(t[m], e[m])
-        sf = kmf.survival_function_
-        x = np.r_[sf.index.to_numpy(), t[m].max()]
-        y = np.r_[sf.iloc[:, 0].to_numpy(), sf.iloc[-1, 0]]
-        ax.step(x, y, where="post", color=PALETTE[i], lw=2, label=labels[value])
-        keep = x <= tau
-        xs, ys = np.r_[x[keep], tau], np.r_[y[keep], y[keep][-1]]
-        ax.fill_between(xs, ys, step="post", color=PALETTE[i], alpha=0.18)
+        kmf = KaplanMeierFitter(label=labels[value]).fit(t[g == value], e[g == value])
+        kmf.plot_survival_function(ax=ax, ci_show=False, color=PALETTE[i], lw=2)
+        area = kmf.survival_function_at_times(np.r_[kmf.timeline[kmf.timeline < tau], tau])
+        ax.fill_between(area.index, area, step="post", color=PALETTE[i], alpha=0.18)
     ax.axvline(tau, color="0.3", ls="--", lw=1)
     ax.set_ylim(0, 1.02)
     ax.set_xlim(left=0)
+    ax.set_xlabel("")  # not lifelines' "timeline": the time unit is the caller's
     ax.set_ylabel("Survival probability")
     ax.legend(loc="upper right", frameon=False)
     return ax
