@@ -213,32 +213,36 @@ def encode_curve(curve: Any, max_time: float, thin: bool = True) -> dict[str, li
             "c": _deltas(marks, TIME_UNIT)}
 
 
-class _Curves:
-    """Shared store of encoded curves: a curve that repeats across results is sent once."""
+class _Store:
+    """Items sent once: an item equal (as JSON) to one already stored gets that one's index.
+
+    Shared by the results of an explorer (identical results, e.g. thresholds above every
+    count) and by their encoded curves (a curve that repeats across results; ``thin``:
+    whether :func:`encode_curve` thins them).
+    """
 
     def __init__(self, thin: bool = True) -> None:
         self.thin = thin
-        self.curves: list[dict] = []
+        self.items: list[dict] = []
         self._seen: dict[str, int] = {}
 
-    def add(self, curve: Any, max_time: float) -> int:
-        encoded = encode_curve(curve, max_time, self.thin)
-        text = json.dumps(encoded, sort_keys=True, separators=(",", ":"))
+    def add(self, item: dict) -> int:
+        text = json.dumps(item, sort_keys=True, separators=(",", ":"))
         if text not in self._seen:
-            self._seen[text] = len(self.curves)
-            self.curves.append(encoded)
+            self._seen[text] = len(self.items)
+            self.items.append(item)
         return self._seen[text]
 
 
-def result_payload(result: Exploration, curves: _Curves | None = None) -> dict[str, Any]:
+def result_payload(result: Exploration, curves: _Store | None = None) -> dict[str, Any]:
     """The JSON the page needs to draw one exploration (rounded for size).
 
-    ``curves`` is the shared curve store (:func:`encode_curve`); the payload's
+    ``curves`` is the shared store of encoded curves (:func:`encode_curve`); the payload's
     ``curves`` lists ``[group, index into the store]`` pairs. Without a store, one is
     made for this result alone (its curves are then in ``payload["store"]``).
     """
     own = curves is None
-    store = _Curves() if curves is None else curves
+    store = _Store() if curves is None else curves
     groups = []
     for row in result.groups.itertuples():
         groups.append({"label": row.label, "n": int(row.n), "events": int(row.events),
@@ -246,7 +250,7 @@ def result_payload(result: Exploration, curves: _Curves | None = None) -> dict[s
                        "mhi": _num(row.median_upper, 2)})
     refs = []
     for g, sub in result.curves.groupby("group", sort=True):
-        refs.append([int(g), store.add(sub, result.max_months)])
+        refs.append([int(g), store.add(encode_curve(sub, result.max_months, store.thin))])
     risk = None
     if len(result.risk):
         risk = []
@@ -264,26 +268,8 @@ def result_payload(result: Exploration, curves: _Curves | None = None) -> dict[s
         "nl": int(result.n_not_at_risk),
     }
     if own:
-        payload["store"] = store.curves
+        payload["store"] = store.items
     return payload
-
-
-class _Results:
-    """Deduplicated payloads: identical results (e.g. thresholds above every count) share one."""
-
-    def __init__(self, thin: bool = True) -> None:
-        self.results: list[dict] = []
-        self.index: dict[str, int] = {}
-        self.curves = _Curves(thin)
-        self._seen: dict[str, int] = {}
-
-    def add(self, key: str, result: Exploration) -> None:
-        payload = result_payload(result, self.curves)
-        text = json.dumps(payload, sort_keys=True)
-        if text not in self._seen:
-            self._seen[text] = len(self.results)
-            self.results.append(payload)
-        self.index[key] = self._seen[text]
 
 
 def _radio(name: str, label: str, choices: dict[str, str], value: str) -> dict:
@@ -374,7 +360,11 @@ def explorer_data(cohort: Any, kind: str = "threshold", thin: bool = True) -> di
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(map(repr, KINDS))}; got {kind!r}")
-    store = _Results(thin)
+    results, curves, index = _Store(), _Store(thin), {}
+
+    def add(key: str, result: Exploration) -> None:
+        index[key] = results.add(result_payload(result, curves))
+
     endpoint = _radio("endpoint", "Endpoint", ENDPOINT_CHOICES, "pfs")
     data: dict[str, Any] = {"palette": list(PALETTE), "ylabel": "Survival probability",
                             "days_per_month": DAYS_PER_MONTH}
@@ -388,7 +378,7 @@ def explorer_data(cohort: Any, kind: str = "threshold", thin: bool = True) -> di
         for rule in HER2_RULE_CHOICES:
             for tp in _HER2_TIMEPOINTS:
                 for ep in ENDPOINT_CHOICES:
-                    store.add(f"{rule}|{tp}|{ep}", explore(cohort, CTC_THRESHOLD, tp, rule, ep,
+                    add(f"{rule}|{tp}|{ep}", explore(cohort, CTC_THRESHOLD, tp, rule, ep,
                                                            "her2_ctc"))
     else:
         tps = _THRESHOLD_TIMEPOINTS if kind == "threshold" else _CUTPOINT_TIMEPOINTS
@@ -400,13 +390,13 @@ def explorer_data(cohort: Any, kind: str = "threshold", thin: bool = True) -> di
         for th in range(lo, hi + 1):
             for tp in tps:
                 for ep in ENDPOINT_CHOICES:
-                    store.add(f"{th}|{tp}|{ep}", explore(cohort, th, tp, ">=1", ep, "ctc_count"))
+                    add(f"{th}|{tp}|{ep}", explore(cohort, th, tp, ">=1", ep, "ctc_count"))
         if kind == "cutpoint":
             data["cutpoints"] = _cutpoints(cohort)
             data["cutKey"] = ["timepoint", "endpoint"]
-    data["results"] = store.results
-    data["index"] = store.index
-    data["curves"] = store.curves.curves
+    data["results"] = results.items
+    data["index"] = index
+    data["curves"] = curves.items
     data["units"] = {"time": TIME_UNIT, "prob": PROB_UNIT}
     return data
 
