@@ -140,11 +140,6 @@ class LiveFigure:
             if artist is not None and artist.get_visible():
                 ax.draw_artist(artist)
 
-    def png(self) -> bytes:
-        """Render the figure and encode it as PNG."""
-        self.render()
-        return self.png_from_canvas()
-
     def png_from_canvas(self) -> bytes:
         """Encode the last rendering as PNG (zlib level 1: fast, the image is small)."""
         from PIL import Image
