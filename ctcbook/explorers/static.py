@@ -214,12 +214,8 @@ def encode_curve(curve: Any, max_time: float, thin: bool = True) -> dict[str, li
 
 
 class _Store:
-    """Items sent once: an item equal (as JSON) to one already stored gets that one's index.
-
-    Shared by the results of an explorer (identical results, e.g. thresholds above every
-    count) and by their encoded curves (a curve that repeats across results; ``thin``:
-    whether :func:`encode_curve` thins them).
-    """
+    """Results or encoded curves (``thin``: thinned), each sent once: an item equal (as
+    JSON) to one already stored, e.g. a curve that repeats across results, gets its index."""
 
     def __init__(self, thin: bool = True) -> None:
         self.thin = thin
@@ -405,12 +401,6 @@ def _asset(name: str) -> str:
     return resources.files("ctcbook.explorers").joinpath("assets", name).read_text(encoding="utf-8")
 
 
-def _json_for_script(data: dict) -> str:
-    """JSON safe inside <script>: no "</" sequence can close the element."""
-    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
-
-
 _INTRO = {
     "threshold": "Move the threshold, change the timepoint or the endpoint: the patients are "
                  "split into those with fewer and those with at least that many CTCs per 7.5 mL.",
@@ -423,9 +413,10 @@ _INTRO = {
 
 def _data_script(data: dict, compress: bool) -> str:
     """The data element: deflated JSON in base64 (``compress``), else JSON safe in a script."""
-    if not compress:
-        return f"<script type='application/json' class='ctcx-data'>{_json_for_script(data)}</script>"
     text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    if not compress:  # no "</" sequence may close the element
+        text = text.replace("</", "<\\/").replace("<!--", "<\\!--")
+        return f"<script type='application/json' class='ctcx-data'>{text}</script>"
     packed = base64.b64encode(zlib.compress(text.encode("utf-8"), 9)).decode("ascii")
     return f"<script type='text/plain' class='ctcx-data' data-encoding='deflate'>{packed}</script>"
 
@@ -450,8 +441,7 @@ def explorer_html(cohort: Any = None, kind: str = "threshold", *, thin: bool = T
     str
         A ``<div class="ctcx">`` with inline CSS, the precomputed data and the inline
         script; display it with ``IPython.display.HTML``. It loads nothing from anywhere.
-        Its size is bounded whatever the number of patients: curves are thinned to at
-        most a few hundred points, shared between results, and compressed.
+        Its size is bounded whatever the number of patients (see the module docstring).
 
     Examples
     --------
