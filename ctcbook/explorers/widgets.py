@@ -34,9 +34,9 @@ from ctcbook.explorers.core import (
     TIMEPOINT_CHOICES,
     Exploration,
     explore,
-    format_median,
     timepoints_for,
 )
+from ctcbook.explorers.exploration import format_median
 from ctcbook.report.figures import PALETTE
 from ctcbook.report.tables import p_text
 
