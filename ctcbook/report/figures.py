@@ -26,10 +26,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from ctcbook.cohort.paper import DAYS_PER_MONTH
+
 #: Okabe-Ito colour-blind-safe palette (blue, vermillion, bluish green, orange, ...).
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#000000")
-#: Days per month used on every time axis (365.25 / 12).
-DAYS_PER_MONTH = 30.4375
 
 
 def style() -> None:
