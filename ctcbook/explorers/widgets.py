@@ -6,11 +6,8 @@ table; every move recomputes with :func:`ctcbook.explorers.core.explore` and red
 ipywidgets (an ``Image`` and two ``HTML`` widgets): it works in JupyterLab and Notebook 7
 without ipympl. This is the only module of the package that imports ipywidgets.
 
-Speed: one matplotlib figure (Agg, no pyplot) is kept for the life of the widget; a move
-updates its lines, censoring marks, bands, legend and axis in place, renders once and
-encodes a PNG with fast zlib settings. The risk table and the numbers are HTML (text in
-HTML costs nothing; each text in a matplotlib figure costs about a millisecond to
-render). ``benchmarks/bench_explore.py`` measures a move end to end.
+Speed: one matplotlib figure (Agg, no pyplot) is kept for the life of the widget and
+updated in place (:class:`LiveFigure`); ``benchmarks/bench_explore.py`` measures a move.
 """
 
 from __future__ import annotations
@@ -59,10 +56,11 @@ class LiveFigure:
     -----
     Same look as :func:`ctcbook.report.figures.plot_km` (palette, step curves, 95% bands,
     censoring ticks, legend with n) without the in-figure title, note and risk table,
-    which the widget shows as HTML. Rendering text dominates the cost of a matplotlib
-    figure, so the static part (axes, grid, tick labels, axis labels) is rendered once
-    per time axis and kept as a bitmap; a move restores it and draws only the curves,
-    bands, marks, legend and message on top (matplotlib's blitting).
+    which the widget shows as HTML (each text in a matplotlib figure costs about a
+    millisecond to render). For the same reason the static part (axes, grid, tick labels,
+    axis labels) is rendered once per time axis and kept as a bitmap; a move restores it
+    and draws only the curves, bands, marks, legend and message on top (matplotlib's
+    blitting), then encodes a PNG with fast zlib settings.
     """
 
     def __init__(self, dpi: int = LIVE_DPI) -> None:
