@@ -27,6 +27,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from ctcbook.cohort.paper import DAYS_PER_MONTH
+from ctcbook.report.tables import p_text
 
 #: Okabe-Ito colour-blind-safe palette (blue, vermillion, bluish green, orange, ...).
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#000000")
@@ -311,7 +312,7 @@ def plot_forest(summary: pd.DataFrame, ax: Axes | None = None) -> Axes:
         if "p" in sub.columns:
             trans = mpl.transforms.blended_transform_factory(ax.transAxes, ax.transData)
             for yy, p in zip(y, sub["p"].to_numpy(dtype=float), strict=True):
-                text = "" if not np.isfinite(p) else ("p < 0.001" if p < 0.001 else f"p = {p:.3f}")
+                text = p_text(p) if np.isfinite(p) else ""
                 ax.text(1.02, yy, text, transform=trans, ha="left", va="center", fontsize=8,
                         color=colour)
     ax.axvline(1.0, color="0.4", lw=1, ls="--")
