@@ -1,4 +1,4 @@
-"""Tests of ctcbook.report.figures.plot_forest (and that plot_km still draws its risk table)."""
+"""Tests of ctcbook.report.figures: plot_forest, plot_km (curve, band, risk table), plot_rmst."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 import ctcbook as cb  # noqa: E402
+from ctcbook.cohort.paper import DAYS_PER_MONTH  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -78,6 +79,49 @@ def test_plot_km_large_groups_use_thousands_separators():
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["low (n=1,200)", "high (n=1,500)"]
     plt.close(ax.figure)
+
+
+def _gehan() -> pd.DataFrame:
+    from pathlib import Path
+
+    return pd.read_csv(Path(__file__).parent / "data" / "gehan.csv")
+
+
+def test_plot_km_draws_the_published_gehan_curve():
+    """The curve drawn (lifelines' plot_survival_function) is the published Kaplan-Meier
+    estimate of the Gehan 6-MP arm, S(6) = 0.8571, S(10) = 0.7529, S(23) = 0.4482 (R
+    survfit; Kleinbaum & Klein; tests/data/README.md), and the band is the log-log 95% CI
+    of ctcbook.kaplan_meier."""
+    arm = _gehan().query("treated == 1")
+    days = arm["weeks"] * DAYS_PER_MONTH  # the axis reads weeks as months
+    ax = cb.plot_km(days, arm["relapse"], risk_table=False)
+    line = next(li for li in ax.get_lines() if li.get_label().startswith("All patients"))
+    curve = pd.Series(line.get_ydata(), index=line.get_xdata())
+    assert curve.loc[[6.0, 10.0, 23.0]].to_numpy() == pytest.approx([0.8571, 0.7529, 0.4482],
+                                                                     abs=5e-5)
+    km = cb.kaplan_meier(arm["weeks"], arm["relapse"]).set_index("time")
+    band = ax.collections[0].get_paths()[0].vertices  # fill_between: lower, then upper edge
+    for t in km.index:
+        ys = band[np.isclose(band[:, 0], t), 1]
+        assert ys.min() == pytest.approx(km.loc[t, "ci_lower"], abs=1e-12)
+        assert ys.max() >= km.loc[t, "ci_upper"] - 1e-12
+
+
+def test_plot_rmst_shades_the_restricted_mean():
+    """The shaded area of each group is its RMST up to tau (lifelines'
+    restricted_mean_survival_time), computed from the drawn polygon by the shoelace formula."""
+    from lifelines import KaplanMeierFitter
+    from lifelines.utils import restricted_mean_survival_time
+
+    g = _gehan()
+    ax = cb.plot_rmst(g["weeks"], g["relapse"], g["treated"], tau=20.0)
+    for value, patch in zip((0, 1), ax.collections, strict=True):
+        x, y = patch.get_paths()[0].vertices.T
+        area = 0.5 * abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1)))
+        arm = g[g["treated"] == value]
+        kmf = KaplanMeierFitter().fit(arm["weeks"], arm["relapse"])
+        assert area == pytest.approx(restricted_mean_survival_time(kmf, t=20.0), rel=1e-12)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["group 0", "group 1"]
 
 
 # ------------------------------------------------------------------ theme and seaborn figures

@@ -8,11 +8,6 @@ hazard ratio, a plain message when something cannot be computed) as a frozen
 :class:`Exploration`. The Jupyter widgets (:mod:`ctcbook.explorers.widgets`) and the static HTML
 explorers (:mod:`ctcbook.explorers.static`) both call it; neither computes anything
 itself.
-
-``explore`` never raises for a valid combination of choices: degenerate cases (an empty
-group, a group without events, a Cox model that cannot be fitted) give NaN for what
-cannot be computed and a sentence in ``message``. Invalid values raise ``ValueError``
-listing the allowed ones.
 """
 
 from __future__ import annotations
@@ -32,16 +27,7 @@ from ctcbook.cohort.paper import (
     format_p,  # noqa: F401  (the book's one rule, also for the explorers)
 )
 from ctcbook.cohort.rules import HER2_RULES, HER2Rule, ctc_positive, her2_positive_ctc
-
-# the result type and its text live in explorers.exploration; importable from here too
-from ctcbook.explorers.exploration import (  # noqa: F401
-    Exploration,
-    caption,
-    empty_exploration,
-    figure_size,
-    format_median,
-    layout_for_risk_table,
-)
+from ctcbook.explorers.exploration import Exploration, caption, empty_exploration
 from ctcbook.report.figures import DAYS_PER_MONTH, month_ticks
 from ctcbook.stats.survival import ModelError, cox, kaplan_meier, km_quantile, logrank
 from ctcbook.stats.survival import risk_table as _risk_table
@@ -308,7 +294,6 @@ _MAX_CACHED = 1024
 
 def _explore(cohort: Any, inp: _Inputs, threshold: int, timepoint: str, rule: HER2Rule,
              rule_name: str, endpoint: str, grouping: str) -> Exploration:
-    """The computation of :func:`explore` (its arguments already checked)."""
     synthetic = bool(getattr(cohort, "synthetic", False))
     endpoint_label = ENDPOINT_CHOICES[endpoint]
 

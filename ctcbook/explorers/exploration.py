@@ -5,6 +5,7 @@ choice that cannot be analysed."""
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -137,14 +138,14 @@ class Exploration:
         ax.set_xlabel(self.xlabel)
         ax.set_title(self.title, fontsize=10, loc="left")
         if self.message and not len(self.curves):
-            ax.text(0.5, 0.5, _wrap(self.message, 70), transform=ax.transAxes, ha="center",
-                    va="center", fontsize=9, color="0.15",
+            ax.text(0.5, 0.5, textwrap.fill(self.message, 70), transform=ax.transAxes,
+                    ha="center", va="center", fontsize=9, color="0.15",
                     bbox={"boxstyle": "round", "fc": "white", "ec": "0.6", "alpha": 0.9})
         elif self.message:  # never over the curves: under the title, above the plot
-            ax.text(0.0, 1.01, _wrap(self.message, 100), transform=ax.transAxes, ha="left",
-                    va="bottom", fontsize=8, color="#8a3b00")
-            ax.set_title(self.title, fontsize=10, loc="left", pad=6 + 11 * len(
-                _wrap(self.message, 100).splitlines()))
+            text = textwrap.fill(self.message, 100)
+            ax.text(0.0, 1.01, text, transform=ax.transAxes, ha="left", va="bottom", fontsize=8,
+                    color="#8a3b00")
+            ax.set_title(self.title, fontsize=10, loc="left", pad=6 + 11 * len(text.splitlines()))
         return ax
 
     @cached_property
@@ -176,12 +177,6 @@ def layout_for_risk_table(fig: Any, n_groups: int) -> None:
     top = 0.92
     height = (top - 0.01) / (1.0 + extent)
     fig.subplots_adjust(left=0.19, right=0.97, top=top, bottom=top - height)
-
-
-def _wrap(text: str, width: int) -> str:
-    import textwrap
-
-    return "\n".join(textwrap.wrap(text, width))
 
 
 def format_median(median: float, lower: float, upper: float) -> str:

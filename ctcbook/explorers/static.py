@@ -213,32 +213,32 @@ def encode_curve(curve: Any, max_time: float, thin: bool = True) -> dict[str, li
             "c": _deltas(marks, TIME_UNIT)}
 
 
-class _Curves:
-    """Shared store of encoded curves: a curve that repeats across results is sent once."""
+class _Store:
+    """Results or encoded curves (``thin``: thinned), each sent once: an item equal (as
+    JSON) to one already stored, e.g. a curve that repeats across results, gets its index."""
 
     def __init__(self, thin: bool = True) -> None:
         self.thin = thin
-        self.curves: list[dict] = []
+        self.items: list[dict] = []
         self._seen: dict[str, int] = {}
 
-    def add(self, curve: Any, max_time: float) -> int:
-        encoded = encode_curve(curve, max_time, self.thin)
-        text = json.dumps(encoded, sort_keys=True, separators=(",", ":"))
+    def add(self, item: dict) -> int:
+        text = json.dumps(item, sort_keys=True, separators=(",", ":"))
         if text not in self._seen:
-            self._seen[text] = len(self.curves)
-            self.curves.append(encoded)
+            self._seen[text] = len(self.items)
+            self.items.append(item)
         return self._seen[text]
 
 
-def result_payload(result: Exploration, curves: _Curves | None = None) -> dict[str, Any]:
+def result_payload(result: Exploration, curves: _Store | None = None) -> dict[str, Any]:
     """The JSON the page needs to draw one exploration (rounded for size).
 
-    ``curves`` is the shared curve store (:func:`encode_curve`); the payload's
+    ``curves`` is the shared store of encoded curves (:func:`encode_curve`); the payload's
     ``curves`` lists ``[group, index into the store]`` pairs. Without a store, one is
     made for this result alone (its curves are then in ``payload["store"]``).
     """
     own = curves is None
-    store = _Curves() if curves is None else curves
+    store = _Store() if curves is None else curves
     groups = []
     for row in result.groups.itertuples():
         groups.append({"label": row.label, "n": int(row.n), "events": int(row.events),
@@ -246,7 +246,7 @@ def result_payload(result: Exploration, curves: _Curves | None = None) -> dict[s
                        "mhi": _num(row.median_upper, 2)})
     refs = []
     for g, sub in result.curves.groupby("group", sort=True):
-        refs.append([int(g), store.add(sub, result.max_months)])
+        refs.append([int(g), store.add(encode_curve(sub, result.max_months, store.thin))])
     risk = None
     if len(result.risk):
         risk = []
@@ -264,26 +264,8 @@ def result_payload(result: Exploration, curves: _Curves | None = None) -> dict[s
         "nl": int(result.n_not_at_risk),
     }
     if own:
-        payload["store"] = store.curves
+        payload["store"] = store.items
     return payload
-
-
-class _Results:
-    """Deduplicated payloads: identical results (e.g. thresholds above every count) share one."""
-
-    def __init__(self, thin: bool = True) -> None:
-        self.results: list[dict] = []
-        self.index: dict[str, int] = {}
-        self.curves = _Curves(thin)
-        self._seen: dict[str, int] = {}
-
-    def add(self, key: str, result: Exploration) -> None:
-        payload = result_payload(result, self.curves)
-        text = json.dumps(payload, sort_keys=True)
-        if text not in self._seen:
-            self._seen[text] = len(self.results)
-            self.results.append(payload)
-        self.index[key] = self._seen[text]
 
 
 def _radio(name: str, label: str, choices: dict[str, str], value: str) -> dict:
@@ -374,7 +356,11 @@ def explorer_data(cohort: Any, kind: str = "threshold", thin: bool = True) -> di
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(map(repr, KINDS))}; got {kind!r}")
-    store = _Results(thin)
+    results, curves, index = _Store(), _Store(thin), {}
+
+    def add(key: str, result: Exploration) -> None:
+        index[key] = results.add(result_payload(result, curves))
+
     endpoint = _radio("endpoint", "Endpoint", ENDPOINT_CHOICES, "pfs")
     data: dict[str, Any] = {"palette": list(PALETTE), "ylabel": "Survival probability",
                             "days_per_month": DAYS_PER_MONTH}
@@ -388,7 +374,7 @@ def explorer_data(cohort: Any, kind: str = "threshold", thin: bool = True) -> di
         for rule in HER2_RULE_CHOICES:
             for tp in _HER2_TIMEPOINTS:
                 for ep in ENDPOINT_CHOICES:
-                    store.add(f"{rule}|{tp}|{ep}", explore(cohort, CTC_THRESHOLD, tp, rule, ep,
+                    add(f"{rule}|{tp}|{ep}", explore(cohort, CTC_THRESHOLD, tp, rule, ep,
                                                            "her2_ctc"))
     else:
         tps = _THRESHOLD_TIMEPOINTS if kind == "threshold" else _CUTPOINT_TIMEPOINTS
@@ -400,25 +386,19 @@ def explorer_data(cohort: Any, kind: str = "threshold", thin: bool = True) -> di
         for th in range(lo, hi + 1):
             for tp in tps:
                 for ep in ENDPOINT_CHOICES:
-                    store.add(f"{th}|{tp}|{ep}", explore(cohort, th, tp, ">=1", ep, "ctc_count"))
+                    add(f"{th}|{tp}|{ep}", explore(cohort, th, tp, ">=1", ep, "ctc_count"))
         if kind == "cutpoint":
             data["cutpoints"] = _cutpoints(cohort)
             data["cutKey"] = ["timepoint", "endpoint"]
-    data["results"] = store.results
-    data["index"] = store.index
-    data["curves"] = store.curves.curves
+    data["results"] = results.items
+    data["index"] = index
+    data["curves"] = curves.items
     data["units"] = {"time": TIME_UNIT, "prob": PROB_UNIT}
     return data
 
 
 def _asset(name: str) -> str:
     return resources.files("ctcbook.explorers").joinpath("assets", name).read_text(encoding="utf-8")
-
-
-def _json_for_script(data: dict) -> str:
-    """JSON safe inside <script>: no "</" sequence can close the element."""
-    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
 
 
 _INTRO = {
@@ -433,9 +413,10 @@ _INTRO = {
 
 def _data_script(data: dict, compress: bool) -> str:
     """The data element: deflated JSON in base64 (``compress``), else JSON safe in a script."""
-    if not compress:
-        return f"<script type='application/json' class='ctcx-data'>{_json_for_script(data)}</script>"
     text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    if not compress:  # no "</" sequence may close the element
+        text = text.replace("</", "<\\/").replace("<!--", "<\\!--")
+        return f"<script type='application/json' class='ctcx-data'>{text}</script>"
     packed = base64.b64encode(zlib.compress(text.encode("utf-8"), 9)).decode("ascii")
     return f"<script type='text/plain' class='ctcx-data' data-encoding='deflate'>{packed}</script>"
 
@@ -460,8 +441,7 @@ def explorer_html(cohort: Any = None, kind: str = "threshold", *, thin: bool = T
     str
         A ``<div class="ctcx">`` with inline CSS, the precomputed data and the inline
         script; display it with ``IPython.display.HTML``. It loads nothing from anywhere.
-        Its size is bounded whatever the number of patients: curves are thinned to at
-        most a few hundred points, shared between results, and compressed.
+        Its size is bounded whatever the number of patients (see the module docstring).
 
     Examples
     --------

@@ -6,17 +6,15 @@ table; every move recomputes with :func:`ctcbook.explorers.core.explore` and red
 ipywidgets (an ``Image`` and two ``HTML`` widgets): it works in JupyterLab and Notebook 7
 without ipympl. This is the only module of the package that imports ipywidgets.
 
-Speed: one matplotlib figure (Agg, no pyplot) is kept for the life of the widget; a move
-updates its lines, censoring marks, bands, legend and axis in place, renders once and
-encodes a PNG with fast zlib settings. The risk table and the numbers are HTML (text in
-HTML costs nothing; each text in a matplotlib figure costs about a millisecond to
-render). ``benchmarks/bench_explore.py`` measures a move end to end.
+Speed: one matplotlib figure (Agg, no pyplot) is kept for the life of the widget and
+updated in place (:class:`LiveFigure`); ``benchmarks/bench_explore.py`` measures a move.
 """
 
 from __future__ import annotations
 
 import html
 import io
+import textwrap
 import time
 from typing import Any
 
@@ -33,9 +31,9 @@ from ctcbook.explorers.core import (
     TIMEPOINT_CHOICES,
     Exploration,
     explore,
-    format_median,
     timepoints_for,
 )
+from ctcbook.explorers.exploration import format_median
 from ctcbook.report.figures import PALETTE
 from ctcbook.report.tables import p_text
 
@@ -58,10 +56,11 @@ class LiveFigure:
     -----
     Same look as :func:`ctcbook.report.figures.plot_km` (palette, step curves, 95% bands,
     censoring ticks, legend with n) without the in-figure title, note and risk table,
-    which the widget shows as HTML. Rendering text dominates the cost of a matplotlib
-    figure, so the static part (axes, grid, tick labels, axis labels) is rendered once
-    per time axis and kept as a bitmap; a move restores it and draws only the curves,
-    bands, marks, legend and message on top (matplotlib's blitting).
+    which the widget shows as HTML (each text in a matplotlib figure costs about a
+    millisecond to render). For the same reason the static part (axes, grid, tick labels,
+    axis labels) is rendered once per time axis and kept as a bitmap; a move restores it
+    and draws only the curves, bands, marks, legend and message on top (matplotlib's
+    blitting), then encodes a PNG with fast zlib settings.
     """
 
     def __init__(self, dpi: int = LIVE_DPI) -> None:
@@ -124,7 +123,7 @@ class LiveFigure:
             self._background = None
             self._background_key = key
         # over an empty plot only; with curves the note is in the HTML under the figure
-        self.message.set_text(_wrap(result.message or "", 70))
+        self.message.set_text(textwrap.fill(result.message or "", 70))
         self.message.set_visible(bool(result.message) and not handles)
 
     def render(self) -> None:
@@ -139,11 +138,6 @@ class LiveFigure:
             if artist is not None and artist.get_visible():
                 ax.draw_artist(artist)
 
-    def png(self) -> bytes:
-        """Render the figure and encode it as PNG."""
-        self.render()
-        return self.png_from_canvas()
-
     def png_from_canvas(self) -> bytes:
         """Encode the last rendering as PNG (zlib level 1: fast, the image is small)."""
         from PIL import Image
@@ -154,12 +148,6 @@ class LiveFigure:
         out = io.BytesIO()
         image.save(out, format="png", compress_level=1)
         return out.getvalue()
-
-
-def _wrap(text: str, width: int) -> str:
-    import textwrap
-
-    return "\n".join(textwrap.wrap(text, width))
 
 
 def numbers_html(result: Exploration) -> str:

@@ -29,12 +29,9 @@ COUNT_TICKS = (0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
 def _count_axis(ax: Axes, top: float, *, which: str = "x") -> None:
     """Label a log ``count + 1`` axis with the counts themselves (0, 1, 2, 5, 10, ...)."""
     ticks = [c for c in COUNT_TICKS if c <= max(top, 10)]
-    if which == "x":
-        ax.set_xticks([c + 1 for c in ticks], [f"{c:,}" for c in ticks])
-        ax.xaxis.set_minor_locator(NullLocator())
-    else:
-        ax.set_yticks([c + 1 for c in ticks], [f"{c:,}" for c in ticks])
-        ax.yaxis.set_minor_locator(NullLocator())
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    axis.set_ticks([c + 1 for c in ticks], [f"{c:,}" for c in ticks])
+    axis.set_minor_locator(NullLocator())
 
 
 def plot_ctc_distribution(

@@ -26,10 +26,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from ctcbook.cohort.paper import DAYS_PER_MONTH
+from ctcbook.report.tables import p_text
+
 #: Okabe-Ito colour-blind-safe palette (blue, vermillion, bluish green, orange, ...).
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#000000")
-#: Days per month used on every time axis (365.25 / 12).
-DAYS_PER_MONTH = 30.4375
 
 
 def style() -> None:
@@ -76,14 +77,12 @@ def month_ticks(max_months: float) -> np.ndarray:
 def p_number(p: float) -> str:
     """A p-value tick label as a plain number: ``0.05``, ``0.001``, ``1`` (never ``1e-2``).
 
+    The shortest decimal that reads back as ``p`` (numpy's ``format_float_positional``).
+
     >>> [p_number(v) for v in (1.0, 0.5, 0.05, 0.002, 0.00001)]
     ['1', '0.5', '0.05', '0.002', '0.00001']
     """
-    if p >= 1:
-        return f"{p:g}"
-    digits = int(np.ceil(-np.log10(p) - 1e-9))
-    text = f"{p:.{digits + 1}f}".rstrip("0")
-    return text.rstrip(".")
+    return np.format_float_positional(p, trim="-")
 
 
 def p_value_axis(p_values, *, also: Sequence[float] = (0.05,)) -> dict:
@@ -173,7 +172,8 @@ def plot_km(
     -------
     matplotlib.axes.Axes
     """
-    from ctcbook.stats.survival import kaplan_meier
+    from lifelines import KaplanMeierFitter
+
     from ctcbook.stats.survival import risk_table as make_risk_table
 
     time = np.asarray(time, dtype=float)
@@ -199,20 +199,12 @@ def plot_km(
         mask = groups == g
         if not mask.any():
             continue
-        colour = PALETTE[k % len(PALETTE)]
-        table = kaplan_meier(months[mask], event[mask])
-        t = np.concatenate([[0.0], table["time"].to_numpy()])
-        s = np.concatenate([[1.0], table["survival"].to_numpy()])
         label = labels.get(g, str(g)) if group is not None else labels.get(g, "All patients")
-        ax.step(t, s, where="post", color=colour, lw=1.8, label=f"{label} (n={mask.sum():,})")
-        if ci:
-            lo = np.concatenate([[1.0], table["ci_lower"].to_numpy()])
-            hi = np.concatenate([[1.0], table["ci_upper"].to_numpy()])
-            ax.fill_between(t, lo, hi, step="post", color=colour, alpha=0.15, lw=0)
-        censored = table[table["censored"] > 0]
-        ax.plot(
-            censored["time"], censored["survival"], ls="none", marker="|", ms=8, mew=1.4,
-            color=colour,
+        kmf = KaplanMeierFitter(label=f"{label} (n={mask.sum():,})").fit(months[mask], event[mask])
+        kmf.plot_survival_function(
+            ax=ax, ci_show=ci, ci_alpha=0.15, ci_no_lines=True, show_censors=True,
+            censor_styles={"marker": "|", "ms": 8, "mew": 1.4}, color=PALETTE[k % len(PALETTE)],
+            lw=1.8,
         )
     ax.set_xlim(0, max_months)
     ax.set_ylim(0, 1.02)
@@ -320,7 +312,7 @@ def plot_forest(summary: pd.DataFrame, ax: Axes | None = None) -> Axes:
         if "p" in sub.columns:
             trans = mpl.transforms.blended_transform_factory(ax.transAxes, ax.transData)
             for yy, p in zip(y, sub["p"].to_numpy(dtype=float), strict=True):
-                text = "" if not np.isfinite(p) else ("p < 0.001" if p < 0.001 else f"p = {p:.3f}")
+                text = p_text(p) if np.isfinite(p) else ""
                 ax.text(1.02, yy, text, transform=trans, ha="left", va="center", fontsize=8,
                         color=colour)
     ax.axvline(1.0, color="0.4", lw=1, ls="--")
@@ -394,18 +386,14 @@ def plot_rmst(time, event, group, tau: float, labels: dict | None = None, ax=Non
     labels = {0: "group 0", 1: "group 1", **(labels or {})}
     t, e, g = (np.asarray(a, dtype=float) for a in (time, event, group))
     for i, value in enumerate((0, 1)):
-        m = g == value
-        kmf = KaplanMeierFitter().fit(t[m], e[m])
-        sf = kmf.survival_function_
-        x = np.r_[sf.index.to_numpy(), t[m].max()]
-        y = np.r_[sf.iloc[:, 0].to_numpy(), sf.iloc[-1, 0]]
-        ax.step(x, y, where="post", color=PALETTE[i], lw=2, label=labels[value])
-        keep = x <= tau
-        xs, ys = np.r_[x[keep], tau], np.r_[y[keep], y[keep][-1]]
-        ax.fill_between(xs, ys, step="post", color=PALETTE[i], alpha=0.18)
+        kmf = KaplanMeierFitter(label=labels[value]).fit(t[g == value], e[g == value])
+        kmf.plot_survival_function(ax=ax, ci_show=False, color=PALETTE[i], lw=2)
+        area = kmf.survival_function_at_times(np.r_[kmf.timeline[kmf.timeline < tau], tau])
+        ax.fill_between(area.index, area, step="post", color=PALETTE[i], alpha=0.18)
     ax.axvline(tau, color="0.3", ls="--", lw=1)
     ax.set_ylim(0, 1.02)
     ax.set_xlim(left=0)
+    ax.set_xlabel("")  # not lifelines' "timeline": the time unit is the caller's
     ax.set_ylabel("Survival probability")
     ax.legend(loc="upper right", frameon=False)
     return ax

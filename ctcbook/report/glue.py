@@ -94,13 +94,12 @@ def glued_figures(items: list[tuple[str, dict]]) -> str:
     """HTML of the figures a cell glued, each under its name (the text shows no figures)."""
     shown = []
     for name, bundle in items:
-        data = bundle.get("image/png")
-        if data is None:
+        if "image/png" not in bundle:
             continue
-        data = "".join(data) if isinstance(data, list) else data
         shown.append(f"<figure><img alt=\"{html.escape(name)}\" src=\"data:image/png;base64,"
-                     f"{data}\"><figcaption>Figure <code>{html.escape(name)}</code> (shown "
-                     f"in the text of the book)</figcaption></figure>")
+                     f"{_plain(bundle['image/png'])}\"><figcaption>Figure "
+                     f"<code>{html.escape(name)}</code> (shown in the text of the book)"
+                     "</figcaption></figure>")
     return "<div class='ctcbook-glued'>" + "".join(shown) + "</div>" if shown else ""
 
 

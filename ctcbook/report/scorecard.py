@@ -120,7 +120,7 @@ def compute_scorecard(cohort: Any) -> pd.DataFrame:
 
     def add(section: str, quantity: str, kind: str, paper: Any, ours: Any,
             published: bool = True) -> None:
-        ratio = float(ours) / float(paper) if kind == "p-value" and _finite(ours) else float("nan")
+        ratio = ours / float(paper) if kind == "p-value" and math.isfinite(ours) else float("nan")
         paper_text = _fmt(kind, paper) if published else f"not reported (assumed: {_fmt(kind, paper)})"
         rows.append({"section": section, "quantity": quantity, "kind": kind, "paper": paper,
                      "book": ours, "paper_text": paper_text, "book_text": _fmt(kind, ours),
@@ -188,13 +188,6 @@ def compute_scorecard(cohort: Any) -> pd.DataFrame:
             add(f"Multivariate Cox, {name}", f"{label}: direction (HR > 1 = worse)", "direction",
                 "worse", direction, published=False)
     return pd.DataFrame(rows)
-
-
-def _finite(x: Any) -> bool:
-    try:
-        return math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False
 
 
 def scorecard_counts(card: pd.DataFrame) -> dict[str, int]:

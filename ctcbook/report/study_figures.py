@@ -28,6 +28,15 @@ from ctcbook.report.figures import PALETTE, p_value_axis
 from ctcbook.stats.cutpoints import maxstat_candidates
 
 
+def _p_axis(ax: Any, p_values: Any, also: Any = (0.05,)) -> None:
+    """A log p-value y axis from 1 down to just below the smallest p, ticks as numbers."""
+    p_axis = p_value_axis(p_values, also=also)
+    ax.set_ylim(p_axis["lo"], 1.0)
+    ax.yaxis.set_major_locator(FixedLocator(p_axis["ticks"]))
+    ax.yaxis.set_major_formatter(FixedFormatter(p_axis["labels"]))
+    ax.yaxis.set_minor_locator(NullLocator())
+
+
 def plot_cutpoint_sweep(sweep: pd.DataFrame, best: float | None = None, *, xlabel: str = "Threshold",
                         paper_cut: float | None = None, min_prop: float | None = 0.1,
                         axes: Any = None) -> Any:
@@ -71,21 +80,11 @@ def plot_cutpoint_sweep(sweep: pd.DataFrame, best: float | None = None, *, xlabe
         n = int((sweep["n_low"] + sweep["n_high"]).max())
         excluded = ~maxstat_candidates(sweep["n_low"], n, min_prop, 1 - min_prop)
     # contiguous runs of excluded thresholds, each shaded from midpoint to midpoint (log x)
-    edges = np.sqrt(x[1:] * x[:-1]) if x.size > 1 else np.array([])
     lo_x = x[0] / 1.25 if x.size else 1.0
     hi_x = x[-1] * 1.25 if x.size else 10.0
-    bounds = np.concatenate([[lo_x], edges, [hi_x]])
-    runs = []
-    i = 0
-    while i < x.size:
-        if excluded[i]:
-            j = i
-            while j + 1 < x.size and excluded[j + 1]:
-                j += 1
-            runs.append((bounds[i], bounds[j + 1]))
-            i = j + 1
-        else:
-            i += 1
+    bounds = np.concatenate([[lo_x], np.sqrt(x[1:] * x[:-1]), [hi_x]])
+    step = np.diff(np.concatenate([[0], excluded.astype(int), [0]]))  # +1 starts, -1 ends a run
+    runs = list(zip(bounds[step == 1], bounds[step == -1], strict=True))
     panels = [("statistic", "Log-rank χ²", False), ("p_value", "Naive p-value\n(log scale)", True),
               ("hazard_ratio", "Hazard ratio, Peto\nexp((O−E)/V), high vs low", True)]
     for ax, (col, label, log) in zip(axes, panels, strict=True):
@@ -100,13 +99,7 @@ def plot_cutpoint_sweep(sweep: pd.DataFrame, best: float | None = None, *, xlabe
             ax.axvline(best, color=PALETTE[1], lw=1.5, label="maximally selected", zorder=3)
         if paper_cut is not None:
             ax.axvline(paper_cut, color="0.3", ls="--", lw=1, label=f"≥ {paper_cut:g}", zorder=3)
-    # p-values: an axis from 1 down to just below the smallest p shown, ticks as numbers
-    p_axis = p_value_axis(sweep["p_value"])
-    axes[1].set_ylim(p_axis["lo"], 1.0)
-    axes[1].yaxis.set_major_locator(FixedLocator(p_axis["ticks"]))
-    axes[1].yaxis.set_major_formatter(FuncFormatter(
-        lambda v, _: p_axis["labels"][int(np.argmin(np.abs(np.log(np.asarray(p_axis["ticks"]) / v))))]))
-    axes[1].yaxis.set_minor_locator(NullLocator())
+    _p_axis(axes[1], sweep["p_value"])
     axes[1].axhline(0.05, color="0.5", ls=":", lw=1)
     axes[2].axhline(1.0, color="0.5", ls=":", lw=1)
     # the legend below the threshold axis, away from the curves (a title stays free above)
@@ -176,11 +169,7 @@ def plot_stability(boot: Any, sens: pd.DataFrame, *, axes: Any = None) -> Any:
                   legend=False, ax=axes[1])
     axes[1].axhline(base, color="0.2", lw=1, label="all data")
     axes[1].axhline(0.05, color="0.5", ls=":", lw=1, label="0.05")
-    p_axis = p_value_axis(varied["p_value"], also=(0.05, base))
-    axes[1].set_ylim(p_axis["lo"], 1.0)
-    axes[1].yaxis.set_major_locator(FixedLocator(p_axis["ticks"]))
-    axes[1].yaxis.set_major_formatter(FixedFormatter(p_axis["labels"]))
-    axes[1].yaxis.set_minor_locator(NullLocator())
+    _p_axis(axes[1], varied["p_value"], also=(0.05, base))
     axes[1].set_xlabel("")
     axes[1].set_ylabel("Log-rank p-value (log scale)")
     axes[1].legend(loc="lower right")

@@ -179,14 +179,9 @@ def format_cox_table(*tables: pd.DataFrame) -> pd.DataFrame:
     headed by its model and endpoint; rows are matched on the covariate (in order of
     first appearance). Returns strings, empty where a covariate is not in a model.
     """
-    order: list[str] = []
-    labels: dict[str, str] = {}
-    for t in tables:
-        for c, lab in zip(t["covariate"], t["label"], strict=True):
-            if c not in labels:
-                order.append(c)
-                labels[c] = lab
-    out = pd.DataFrame({"Factor": [labels[c] for c in order]})
+    rows = pd.concat([t[["covariate", "label"]] for t in tables]).drop_duplicates("covariate")
+    order = list(rows["covariate"])
+    out = pd.DataFrame({"Factor": list(rows["label"])})
     for t in tables:
         head = f"{t['model'].iloc[0].capitalize()} {t['endpoint'].iloc[0].upper()}"
         idx = t.set_index("covariate")
