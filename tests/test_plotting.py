@@ -291,3 +291,28 @@ def test_rejection_rates_are_the_shares_below_alpha_with_monte_carlo_intervals()
         half = 1.96 * np.sqrt(p * (1 - p) / 5) * np.sqrt(5 / 4)
         assert np.allclose([np.nanmin(line.get_xdata()), np.nanmax(line.get_xdata())],
                            [p - half, p + half])
+
+
+def test_stability_figure_is_the_same_every_time_and_leaves_numpy_state_alone():
+    """seaborn's strip-plot jitter draws from numpy's global generator: the figure seeds it
+    for its own call, so two drawings put every point in the same place, and a reader's
+    global random state is where it was."""
+    t = pd.DataFrame({"days": [5, 8, 12, 20, 25, 30, 40, 41, 50, 60],
+                      "event": [1, 1, 1, 0, 1, 1, 0, 1, 1, 0],
+                      "group": [1, 1, 1, 0, 0, 0, 0, 0, 0, 0]})
+    boot = cb.bootstrap(t["days"], t["event"], t["group"], n_boot=50, seed=1)
+    sens = cb.sensitivity(t["days"], t["event"], t["group"])
+
+    def points() -> np.ndarray:
+        axes = cb.plot_stability(boot, sens)
+        return np.concatenate([c.get_offsets() for c in axes[1].collections])
+
+    np.random.seed(123)  # noqa: NPY002
+    first = points()
+    after = np.random.random()  # noqa: NPY002
+    np.random.seed(456)  # noqa: NPY002
+    second = points()
+    np.random.seed(123)  # noqa: NPY002
+    assert np.random.random() == after  # noqa: NPY002 - nothing drawn from the reader's stream
+    assert len(first) == len(sens) - 1
+    np.testing.assert_array_equal(first, second)

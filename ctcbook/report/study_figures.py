@@ -163,10 +163,18 @@ def plot_stability(boot: Any, sens: pd.DataFrame, *, axes: Any = None) -> Any:
         where=lambda d: d["change"].map({"left out": "one patient\nleft out",
                                          "outcome changed": "one outcome\nchanged"}),
         small=lambda d: np.where(d["group"] == 1, "group 1", "group 0"))
-    sns.stripplot(varied, x="where", y="p_value", hue="small", hue_order=["group 0", "group 1"],
-                  order=["one patient\nleft out", "one outcome\nchanged"],
-                  palette=[PALETTE[0], PALETTE[1]], size=3.5, jitter=0.12, log_scale=(False, True),
-                  legend=False, ax=axes[1])
+    # seaborn jitters with numpy's global generator: seed it for this call only, so the
+    # figure is the same on every build and the reader's random state is left as it was
+    state = np.random.get_state()  # noqa: NPY002 - seaborn takes no Generator here
+    np.random.seed(0)  # noqa: NPY002
+    try:
+        sns.stripplot(varied, x="where", y="p_value", hue="small",
+                      hue_order=["group 0", "group 1"],
+                      order=["one patient\nleft out", "one outcome\nchanged"],
+                      palette=[PALETTE[0], PALETTE[1]], size=3.5, jitter=0.12,
+                      log_scale=(False, True), legend=False, ax=axes[1])
+    finally:
+        np.random.set_state(state)  # noqa: NPY002
     axes[1].axhline(base, color="0.2", lw=1, label="all data")
     axes[1].axhline(0.05, color="0.5", ls=":", lw=1, label="0.05")
     _p_axis(axes[1], varied["p_value"], also=(0.05, base))
