@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -17,7 +16,6 @@ from ctcbook.cohort.convert import to_wide
 from ctcbook.cohort.io import DATA_ENV, Cohort, load_cohort
 
 GOOD = Path(__file__).parent / "bad_cohorts" / "good"
-HAVE_SYNTHETIC = importlib.util.find_spec("ctcbook.simulation.synthetic") is not None
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -190,7 +188,6 @@ def test_simulate_reports_an_invalid_generated_cohort(capsys, tmp_path, monkeypa
     assert "ctc.csv, row 2 (patient P01), column her2_positive_ctc" in err
 
 
-@pytest.mark.skipif(not HAVE_SYNTHETIC, reason="ctcbook.simulation.synthetic is not written yet")
 def test_simulate_end_to_end_with_the_real_generator(capsys, tmp_path):
     out_dir = tmp_path / "c7"
     code, out, err = run(capsys, "simulate", "--n", "52", "--seed", "7", "--out", str(out_dir))
