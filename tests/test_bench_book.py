@@ -7,18 +7,13 @@ results (one source of truth), not the speed (benchmarks are not tests).
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from scripts import ROOT, load_script
 
 
 def bench_module():
-    spec = importlib.util.spec_from_file_location("bench_book", ROOT / "benchmarks" / "bench_book.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/bench_book.py")
 
 
 def test_pages_quote_the_stored_results():

@@ -7,21 +7,11 @@ speed (benchmarks measure speed; tests do not).
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def quote_module():
-    spec = importlib.util.spec_from_file_location("quote", ROOT / "benchmarks" / "quote.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from scripts import ROOT, load_script
 
 
 def test_readme_quotes_the_benchmark_figures_unchanged():
-    quote = quote_module()
+    quote = load_script("benchmarks/quote.py")
     figures = quote.block(quote.SOURCE.read_text(encoding="utf-8"), quote.SOURCE)
     assert "logrank_sweep" in figures and "maxstat" in figures and "n=10,000" in figures
     for page in quote.QUOTED_IN:
@@ -31,7 +21,7 @@ def test_readme_quotes_the_benchmark_figures_unchanged():
 
 def test_no_other_copy_of_the_sweep_figures():
     """The README has no second table of the same benchmark outside the quoted block."""
-    quote = quote_module()
+    quote = load_script("benchmarks/quote.py")
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     outside = text.replace(quote.block(text, ROOT / "README.md"), "")
     assert "50 cutpoints" not in outside
